@@ -1,0 +1,272 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { PlinthError, type ErrorLocation } from './errors.js';
+import { parseYamlDocuments, pointerToPath, type LocatedDocument } from './yaml.js';
+
+export type Role = 'admin' | 'member' | 'viewer';
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+  /** Where the provider sends the user back; defaults to `<publicUrl>/api/auth/oidc/callback`. */
+  redirectUrl?: string;
+  /** Role given to users who log in through OIDC and are not admins by group. */
+  defaultRole: Role;
+}
+
+export interface PlinthConfig {
+  host: string;
+  port: number;
+  /** The URL users reach Plinth at; used for links and OIDC redirects. */
+  publicUrl: string;
+  dataDir: string;
+  /** postgres://… selects PostgreSQL; unset means SQLite in the data dir. */
+  databaseUrl?: string;
+  /** Base64 or hex of 32 bytes; unset means a generated key file in the data dir. */
+  secretKey?: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  workers: {
+    /** Run queue workers inside `plinth serve`. */
+    enabled: boolean;
+    concurrency: number;
+    labels: string[];
+    /** How long a claimed job stays locked without a heartbeat before another worker may take it. */
+    leaseSeconds: number;
+  };
+  auth: {
+    guest: { enabled: boolean; role: Role };
+    sessionTtlHours: number;
+    oidc?: OidcConfig;
+  };
+  /** Load the demo organisation from examples/ at start. */
+  demo: boolean;
+}
+
+const roleSchema = { type: 'string', enum: ['admin', 'member', 'viewer'] };
+
+/** The JSON Schema of plinth.yaml: every key is known, so a typo stops start-up. */
+const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    host: { type: 'string', minLength: 1 },
+    port: { type: 'integer', minimum: 0, maximum: 65535 },
+    publicUrl: { type: 'string', pattern: '^https?://' },
+    dataDir: { type: 'string', minLength: 1 },
+    databaseUrl: { type: 'string', pattern: '^postgres(ql)?://' },
+    secretKey: { type: 'string', minLength: 1 },
+    logLevel: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    demo: { type: 'boolean' },
+    workers: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean' },
+        concurrency: { type: 'integer', minimum: 1, maximum: 256 },
+        labels: { type: 'array', items: { type: 'string', minLength: 1 } },
+        leaseSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
+      },
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        guest: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { enabled: { type: 'boolean' }, role: roleSchema },
+        },
+        sessionTtlHours: { type: 'number', exclusiveMinimum: 0 },
+        oidc: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['issuer', 'clientId'],
+          properties: {
+            issuer: { type: 'string', pattern: '^https?://' },
+            clientId: { type: 'string', minLength: 1 },
+            clientSecret: { type: 'string' },
+            redirectUrl: { type: 'string', pattern: '^https?://' },
+            defaultRole: roleSchema,
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+/** Environment variables that override plinth.yaml, and the config key each sets. */
+export const CONFIG_ENVIRONMENT: Record<string, { key: string[]; type: 'string' | 'integer' | 'boolean' | 'list' }> = {
+  PLINTH_HOST: { key: ['host'], type: 'string' },
+  PLINTH_PORT: { key: ['port'], type: 'integer' },
+  PLINTH_PUBLIC_URL: { key: ['publicUrl'], type: 'string' },
+  PLINTH_DATA_DIR: { key: ['dataDir'], type: 'string' },
+  PLINTH_DATABASE_URL: { key: ['databaseUrl'], type: 'string' },
+  PLINTH_SECRET_KEY: { key: ['secretKey'], type: 'string' },
+  PLINTH_LOG_LEVEL: { key: ['logLevel'], type: 'string' },
+  PLINTH_WORKERS: { key: ['workers', 'enabled'], type: 'boolean' },
+  PLINTH_WORKER_CONCURRENCY: { key: ['workers', 'concurrency'], type: 'integer' },
+  PLINTH_WORKER_LABELS: { key: ['workers', 'labels'], type: 'list' },
+  PLINTH_GUEST_ROLE: { key: ['auth', 'guest', 'role'], type: 'string' },
+};
+
+export interface LoadConfigOptions {
+  /** Path of plinth.yaml; when unset, PLINTH_CONFIG, then ./plinth.yaml if it exists. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values given on the command line (highest precedence), as config keys. */
+  overrides?: Partial<Record<string, unknown>>;
+  cwd?: string;
+}
+
+const validateConfig = new Ajv({ allErrors: true, strict: true }).compile(configSchema);
+
+/**
+ * Reads plinth.yaml and the PLINTH_* environment, validates the result and fills defaults.
+ * Any unknown key, wrong type or missing value throws CONFIG_INVALID naming the key and,
+ * for the file, where it stands.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): PlinthConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const explicitFile = options.file ?? env.PLINTH_CONFIG;
+  const file = explicitFile ? path.resolve(cwd, explicitFile) : undefined;
+
+  let fromFile: Record<string, unknown> = {};
+  let document: LocatedDocument | undefined;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new PlinthError('CONFIG_FILE_UNREADABLE', `cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+        location: { file },
+      });
+    }
+    const documents = parseYamlDocuments(text, file, 'CONFIG_INVALID');
+    if (documents.length > 1) {
+      throw new PlinthError('CONFIG_INVALID', 'the config file must hold one YAML document', { location: { file, line: 1, column: 1 } });
+    }
+    document = documents[0];
+    const value = document?.value ?? {};
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new PlinthError('CONFIG_INVALID', 'the config file must be a mapping of keys to values', { location: document?.locate([]) ?? { file } });
+    }
+    fromFile = value as Record<string, unknown>;
+    assertValid(fromFile, (pointer, target) => document!.locate(pointerToPath(pointer), target));
+  }
+
+  const merged = structuredClone(fromFile);
+  for (const [name, spec] of Object.entries(CONFIG_ENVIRONMENT)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    setPath(merged, spec.key, parseEnvValue(name, raw, spec.type));
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) setPath(merged, key.split('.'), value);
+  }
+  // Second pass: values from the environment and command line are checked as strictly.
+  assertValid(merged, (pointer) => ({ field: describeSource(pointerToPath(pointer)) }));
+  return withDefaults(merged, cwd);
+}
+
+function assertValid(value: unknown, locate: (pointer: string, target: 'key' | 'value') => ErrorLocation): void {
+  if (validateConfig(value)) return;
+  const errors = validateConfig.errors ?? [];
+  const details = errors.map((error) => describeConfigError(error, locate));
+  const first = details[0]!;
+  throw new PlinthError('CONFIG_INVALID', first.message, { location: first.location, details });
+}
+
+function describeConfigError(error: ErrorObject, locate: (pointer: string, target: 'key' | 'value') => ErrorLocation) {
+  const key = pointerToPath(error.instancePath).join('.');
+  if (error.keyword === 'additionalProperties') {
+    const unknown = String(error.params.additionalProperty);
+    const full = key ? `${key}.${unknown}` : unknown;
+    return { message: `unknown config key '${full}'`, location: locate(`${error.instancePath}/${unknown}`, 'key') };
+  }
+  if (error.keyword === 'required') {
+    const missing = String(error.params.missingProperty);
+    return { message: `config key '${key ? `${key}.` : ''}${missing}' is required`, location: locate(error.instancePath, 'key') };
+  }
+  return { message: `config key '${key}' ${error.message ?? 'is invalid'}`, location: locate(error.instancePath, 'value') };
+}
+
+function describeSource(keyPath: Array<string | number>): string {
+  const key = keyPath.join('.');
+  const variable = Object.entries(CONFIG_ENVIRONMENT).find(([, spec]) => spec.key.join('.') === key)?.[0];
+  return variable ? `${key} (or ${variable})` : key;
+}
+
+function parseEnvValue(name: string, raw: string, type: 'string' | 'integer' | 'boolean' | 'list'): unknown {
+  switch (type) {
+    case 'integer': {
+      if (!/^-?\d+$/.test(raw)) throw new PlinthError('CONFIG_INVALID', `${name} must be a whole number, got '${raw}'`, { location: { field: name } });
+      return Number(raw);
+    }
+    case 'boolean': {
+      if (!['true', 'false', '1', '0'].includes(raw)) {
+        throw new PlinthError('CONFIG_INVALID', `${name} must be true or false, got '${raw}'`, { location: { field: name } });
+      }
+      return raw === 'true' || raw === '1';
+    }
+    case 'list':
+      return raw.split(',').map((s) => s.trim()).filter(Boolean);
+    default:
+      return raw;
+  }
+}
+
+function setPath(target: Record<string, unknown>, keyPath: string[], value: unknown): void {
+  let node = target;
+  for (const segment of keyPath.slice(0, -1)) {
+    const next = node[segment];
+    if (typeof next !== 'object' || next === null) node[segment] = {};
+    node = node[segment] as Record<string, unknown>;
+  }
+  node[keyPath[keyPath.length - 1]!] = value;
+}
+
+// The validated shape of plinth.yaml; every key optional.
+interface RawConfig {
+  host?: string;
+  port?: number;
+  publicUrl?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  secretKey?: string;
+  logLevel?: PlinthConfig['logLevel'];
+  demo?: boolean;
+  workers?: Partial<PlinthConfig['workers']>;
+  auth?: { guest?: Partial<PlinthConfig['auth']['guest']>; sessionTtlHours?: number; oidc?: Partial<OidcConfig> & { issuer: string; clientId: string } };
+}
+
+function withDefaults(value: Record<string, unknown>, cwd: string): PlinthConfig {
+  const raw = value as RawConfig;
+  const host = raw.host ?? '127.0.0.1';
+  const port = raw.port ?? 7007;
+  const guestRole = raw.auth?.guest?.role;
+  return {
+    host,
+    port,
+    publicUrl: (raw.publicUrl ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/$/, ''),
+    dataDir: path.resolve(cwd, raw.dataDir ?? '.data'),
+    databaseUrl: raw.databaseUrl,
+    secretKey: raw.secretKey,
+    logLevel: raw.logLevel ?? 'info',
+    demo: raw.demo ?? false,
+    workers: {
+      enabled: raw.workers?.enabled ?? true,
+      concurrency: raw.workers?.concurrency ?? 4,
+      labels: raw.workers?.labels ?? ['linux', process.arch === 'x64' ? 'x64' : process.arch, 'self-hosted'],
+      leaseSeconds: raw.workers?.leaseSeconds ?? 30,
+    },
+    auth: {
+      // Setting a guest role (file or PLINTH_GUEST_ROLE) is how guest mode is switched on.
+      guest: { enabled: raw.auth?.guest?.enabled ?? guestRole !== undefined, role: guestRole ?? 'viewer' },
+      sessionTtlHours: raw.auth?.sessionTtlHours ?? 12,
+      oidc: raw.auth?.oidc ? { defaultRole: 'member', ...raw.auth.oidc } : undefined,
+    },
+  };
+}

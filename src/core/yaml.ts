@@ -1,0 +1,87 @@
+import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, isPair, type Document, type Node } from 'yaml';
+import { PlinthError, type ErrorCode, type ErrorLocation } from './errors.js';
+
+/** One parsed YAML document that can point back at the file position of any of its values. */
+export interface LocatedDocument {
+  value: unknown;
+  file: string;
+  /** Location of the value at `path` (or of its nearest existing parent); for a missing key, its parent. */
+  locate(path: ReadonlyArray<string | number>, target?: 'key' | 'value'): ErrorLocation;
+}
+
+/**
+ * Parses a (multi-document) YAML text. Empty and comment-only documents are dropped.
+ * A syntax error throws `errorCode` located at file:line:column.
+ */
+export function parseYamlDocuments(text: string, file: string, errorCode: ErrorCode): LocatedDocument[] {
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const list = Array.isArray(documents) ? documents : [documents];
+  const result: LocatedDocument[] = [];
+  for (const doc of list) {
+    const problem = doc.errors[0];
+    if (problem) {
+      const pos = lineCounter.linePos(problem.pos[0]);
+      throw new PlinthError(errorCode, `invalid YAML: ${firstLine(problem.message)}`, {
+        location: { file, line: pos.line, column: pos.col },
+      });
+    }
+    if (doc.contents === null) continue;
+    result.push(createLocatedDocument(doc, file, lineCounter));
+  }
+  return result;
+}
+
+function createLocatedDocument(doc: Document, file: string, lineCounter: LineCounter): LocatedDocument {
+  const toLocation = (offset: number): ErrorLocation => {
+    const pos = lineCounter.linePos(offset);
+    return { file, line: pos.line, column: pos.col };
+  };
+  return {
+    value: doc.toJS({ maxAliasCount: 100 }),
+    file,
+    locate(path, target = 'value') {
+      let node: Node | null = doc.contents as Node | null;
+      let keyNode: Node | null = null;
+      for (const segment of path) {
+        const child = findChild(node, segment);
+        if (!child) break;
+        node = child.value;
+        keyNode = child.key;
+      }
+      const chosen = target === 'key' && keyNode ? keyNode : (node ?? keyNode);
+      return toLocation(chosen?.range?.[0] ?? 0);
+    },
+  };
+}
+
+function findChild(node: Node | null, segment: string | number): { key: Node | null; value: Node | null } | undefined {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const key = pair.key as Node | null;
+      const keyValue = isScalar(key) ? String(key.value) : undefined;
+      if (keyValue === String(segment)) return { key, value: (pair.value as Node | null) ?? key };
+    }
+    return undefined;
+  }
+  if (isSeq(node) && typeof segment === 'number') {
+    const item = node.items[segment] as Node | undefined;
+    return item ? { key: null, value: item } : undefined;
+  }
+  return undefined;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+/** Splits an ajv/JSON-pointer instance path ("/a/0/b") into segments, numbers for array indexes. */
+export function pointerToPath(pointer: string): Array<string | number> {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
