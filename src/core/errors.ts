@@ -83,7 +83,7 @@ export class PlinthError extends Error {
   }
 
   /** `file:line:column: message` or `field: message`, the form printed by the CLI. */
-  toString(): string {
+  override toString(): string {
     return `${formatLocation(this.location)}${this.message}`;
   }
 }

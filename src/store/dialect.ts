@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type ColumnDefinitionBuilder, type Transaction, type DataTypeExpression } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type ColumnDataType, type ColumnDefinitionBuilder, type Transaction } from 'kysely';
+
+type DataTypeExpression = ColumnDataType;
 
 /**
  * Every difference between SQLite and PostgreSQL lives in this module. Callers ask about a

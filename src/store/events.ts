@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Store } from './store.js';
 import type { DbEventRow, StoreTables } from './tables.js';
 
@@ -61,7 +61,7 @@ export async function latestEventSeq(store: Store): Promise<number> {
   return Number(row?.seq ?? 0);
 }
 
-function toDomainEvent(row: DbEventRow): DomainEvent {
+function toDomainEvent(row: Selectable<DbEventRow>): DomainEvent {
   return { seq: row.seq, type: row.type, subject: row.subject, actor: row.actor, payload: JSON.parse(row.payload), createdAt: new Date(row.created_at).toISOString() };
 }
 

@@ -1,12 +1,12 @@
 import type { Generated } from 'kysely';
 
 /** Tables owned by store/: the job queue, worker heartbeats, the event log and its cursors. */
-export interface StoreTables {
+export type StoreTables = {
   jobs: DbJobRow;
   workers: DbWorkerRow;
   events: DbEventRow;
   event_cursors: DbEventCursorRow;
-}
+};
 
 export type JobState = 'ready' | 'running' | 'failed' | 'cancelled';
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { PlinthError } from '../../core/errors.js';
 import type { Store } from '../store.js';
 import type { DbJobRow, JobState, StoreTables } from '../tables.js';
@@ -47,7 +47,7 @@ export interface JobView {
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
 
-function toRow(job: EnqueueJob, now: number): Omit<DbJobRow, 'id'> {
+function toRow(job: EnqueueJob, now: number): Insertable<DbJobRow> & { queue: string } {
   const runAt = job.runAt instanceof Date ? job.runAt.getTime() : (job.runAt ?? now);
   return {
     type: job.type,
@@ -191,7 +191,7 @@ export async function retryJob(store: Store, id: number): Promise<JobView> {
   return toJobView(updated);
 }
 
-export function toJobView(row: DbJobRow): JobView {
+export function toJobView(row: Selectable<DbJobRow>): JobView {
   return {
     id: row.id,
     type: row.type,

@@ -1,0 +1,90 @@
+import type { PlinthConfig } from '../core/config.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { openStore, describeDatabase, type Store } from '../store/store.js';
+import { migrateToLatest, type PlinthMigration } from '../store/migrate.js';
+import { storeMigrations } from '../store/migrations.js';
+import { createWorker, type JobFinished, type JobHandler, type QueueWorker } from '../store/queue/worker.js';
+import { authMigrations } from '../auth/migrations.js';
+import { authActions } from '../auth/actions.js';
+import { createAuthorizer, type Authorizer } from '../auth/permissions.js';
+import { TOKEN_PATTERN } from '../auth/credentials.js';
+import { createSecretBox, loadSecretKey, type SecretBox } from '../secrets/crypto.js';
+import { createSecretMasker, type SecretMasker } from '../secrets/masking.js';
+
+/** Every capability's migrations, in their global order. */
+export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations].sort((a, b) => a.name.localeCompare(b.name));
+
+/** Every capability's job handlers (none in the foundation yet: capabilities add theirs here). */
+export const allJobHandlers: JobHandler[] = [];
+
+/**
+ * The running platform: configuration, store, security services and observers, shared by
+ * `plinth serve`, `plinth worker` and the CLI's direct-database commands.
+ */
+export interface Platform {
+  config: PlinthConfig;
+  logger: Logger;
+  store: Store;
+  authorizer: Authorizer;
+  secretBox: SecretBox;
+  masker: SecretMasker;
+  jobObservers: Array<(finished: JobFinished) => void>;
+  close(): Promise<void>;
+}
+
+export interface CreatePlatformOptions {
+  /** Run migrations (serve, worker, migrate do; read-only tools may not). */
+  migrate?: boolean;
+  logDestination?: NodeJS.WritableStream;
+}
+
+export async function createPlatform(config: PlinthConfig, options: CreatePlatformOptions = {}): Promise<Platform> {
+  const masker = createSecretMasker();
+  masker.add(config.secretKey);
+  const logger = createLogger({
+    level: config.logLevel,
+    redact: (line) => masker.mask(line).replace(TOKEN_PATTERN, 'plinth_***'),
+    destination: options.logDestination,
+  });
+  const store = openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await store.ping();
+    if (options.migrate !== false) {
+      const applied = await migrateToLatest(store.db as never, store.adapter, allMigrations);
+      if (applied.length) logger.info({ applied, database: describeDatabase(config.databaseUrl, config.dataDir) }, 'migrations applied');
+    }
+  } catch (error) {
+    await store.destroy();
+    throw error;
+  }
+  const secretBox = createSecretBox(loadSecretKey(config));
+  const authorizer = createAuthorizer(store);
+  authorizer.defineActions(authActions);
+  return {
+    config,
+    logger,
+    store,
+    authorizer,
+    secretBox,
+    masker,
+    jobObservers: [],
+    close: () => store.destroy(),
+  };
+}
+
+/** Starts the queue workers of this process with every capability's handlers. */
+export async function startQueueWorker(platform: Platform, handlers: JobHandler[] = allJobHandlers): Promise<QueueWorker> {
+  const { config } = platform;
+  const worker = createWorker(platform.store, {
+    handlers,
+    queues: ['default', ...config.workers.labels.map((label) => `label:${label}`)],
+    labels: config.workers.labels,
+    concurrency: config.workers.concurrency,
+    leaseMs: config.workers.leaseSeconds * 1000,
+    logger: platform.logger.child({ component: 'worker' }),
+    onJobFinished: (finished) => platform.jobObservers.forEach((observe) => observe(finished)),
+  });
+  await worker.start();
+  platform.logger.info({ worker: worker.id, concurrency: config.workers.concurrency, labels: config.workers.labels }, 'queue worker started');
+  return worker;
+}
