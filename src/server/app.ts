@@ -67,7 +67,16 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
     if (context) setAccessContext(request, context);
   });
 
-  app.addHook('preHandler', async (request) => {
+  // Refuse to start with an /api route that does not say how it is protected.
+  app.addHook('onRoute', (route) => {
+    const access = (route.config ?? {}) as RouteAccess;
+    if (route.url.startsWith('/api/') && !access.public && !access.action && !access.authorizeInHandler) {
+      throw new Error(`route ${String(route.method)} ${route.url} declares no access (public, action or authorizeInHandler)`);
+    }
+  });
+
+  // Before body validation, so an anonymous caller learns nothing about the route's schema.
+  app.addHook('preValidation', async (request) => {
     if (!request.url.startsWith('/api/')) return;
     const access = (request.routeOptions.config ?? {}) as RouteAccess;
     if (access.public) return;
