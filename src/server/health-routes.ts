@@ -34,9 +34,9 @@ export function registerHealthRoutes(app: FastifyInstance, deps: { platform: Pla
         .selectFrom('workers')
         .select(['id', 'heartbeat_at'])
         .where('stopped_at', 'is', null)
-        .where('heartbeat_at', '>=', now - leaseMs)
+        .where((eb) => eb(eb('heartbeat_at', '+', eb.ref('lease_ms')), '>=', now))
         .execute();
-      checks.workers = { ok: live.length > 0, detail: live.length > 0 ? `${live.length} worker(s) heartbeating` : `no queue worker has heartbeated in the last ${leaseMs} ms` };
+      checks.workers = { ok: live.length > 0, detail: live.length > 0 ? `${live.length} worker(s) heartbeating` : 'no queue worker has heartbeated within its lease' };
     }
     const ok = Object.values(checks).every((c) => c.ok);
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });

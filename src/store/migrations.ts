@@ -42,6 +42,8 @@ export const storeMigrations: PlinthMigration[] = [
         .addColumn('labels', 'text', (c) => c.notNull())
         .addColumn('started_at', big, (c) => c.notNull())
         .addColumn('heartbeat_at', big, (c) => c.notNull())
+        // A worker is live while its last heartbeat is younger than its lease.
+        .addColumn('lease_ms', 'integer', (c) => c.notNull())
         .addColumn('stopped_at', big)
         .execute();
 

@@ -37,6 +37,7 @@ export interface DbWorkerRow {
   labels: string;
   started_at: number;
   heartbeat_at: number;
+  lease_ms: number;
   stopped_at: number | null;
 }
 

@@ -340,7 +340,7 @@ export function createWorker(store: Store, options: WorkerOptions): QueueWorker 
       const now = Date.now();
       await db
         .insertInto('workers')
-        .values({ id, host: hostname(), pid: process.pid, queues: JSON.stringify(queues), labels: JSON.stringify(options.labels ?? []), started_at: now, heartbeat_at: now, stopped_at: null })
+        .values({ id, host: hostname(), pid: process.pid, queues: JSON.stringify(queues), labels: JSON.stringify(options.labels ?? []), started_at: now, heartbeat_at: now, lease_ms: leaseMs, stopped_at: null })
         .execute();
       lastHeartbeatAt = now;
       store.signals.on(JOBS_CHANNEL, onSignal);
