@@ -190,6 +190,10 @@ function describeConfigError(error: ErrorObject, locate: (pointer: string, targe
     const missing = String(error.params.missingProperty);
     return { message: `config key '${key ? `${key}.` : ''}${missing}' is required`, location: locate(error.instancePath, 'key') };
   }
+  if (error.keyword === 'enum') {
+    const allowed = (error.params.allowedValues as unknown[]).join(', ');
+    return { message: `config key '${key}' must be one of ${allowed}`, location: locate(error.instancePath, 'value') };
+  }
   return { message: `config key '${key}' ${error.message ?? 'is invalid'}`, location: locate(error.instancePath, 'value') };
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { EVENTS_CHANNEL, latestEventSeq, readEvents } from '../store/events.js';
 import type { Platform } from './platform.js';
-import { routeAccess, type RouteAccess } from '../auth/route-access.js';
+import { routeAccess } from '../auth/route-access.js';
 
 const eventSchema = {
   type: 'object',

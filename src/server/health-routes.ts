@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { QueueWorker } from '../store/queue/worker.js';
 import type { Platform } from './platform.js';
 import type { ServerMetrics } from './metrics.js';
-import { routeAccess, type RouteAccess } from '../auth/route-access.js';
+import { routeAccess } from '../auth/route-access.js';
 
 const open = routeAccess({ public: true });
 

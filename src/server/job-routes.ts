@@ -4,7 +4,7 @@ import { accessContext } from '../auth/request-context.js';
 import { recordAudit } from '../auth/audit.js';
 import { authDb } from '../auth/users.js';
 import type { Platform } from './platform.js';
-import { routeAccess, type RouteAccess } from '../auth/route-access.js';
+import { routeAccess } from '../auth/route-access.js';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 

@@ -11,7 +11,7 @@ export default async function setup(project: TestProject): Promise<void> {
     project.provide('postgresAvailable', true);
   } catch (error) {
     const message = `PostgreSQL is not reachable at ${POSTGRES_ADMIN_URL} (${(error as Error).message})`;
-    if (process.env.CI) throw new Error(`${message}: CI must run every store test on PostgreSQL.`);
+    if (process.env.CI) throw new Error(`${message}: CI must run every store test on PostgreSQL.`, { cause: error });
     project.provide('postgresAvailable', false);
     console.warn(`\n!!! ${message}\n!!! PostgreSQL store tests are SKIPPED. Set PLINTH_TEST_DATABASE_URL to run them.\n`);
   } finally {

@@ -83,7 +83,8 @@ export async function startPlinthServer(options: StartServerOptions = {}): Promi
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`plinth serve did not start in time:\n${output}`)), 30_000);
     const check = () => {
-      const match = /running at (?:\x1b\[1m)?(http:\/\/[^\s\x1b]+)/.exec(output);
+      // The child's stdout is not a terminal, so the URL comes without colour codes.
+      const match = /running at (http:\/\/[^\s]+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
