@@ -16,7 +16,11 @@ export interface EnqueueJob {
   priority?: number;
   /** Not before this time (epoch ms or Date). */
   runAt?: number | Date;
-  /** At most one ready-or-running job per key; enqueueing a duplicate returns the existing job. */
+  /**
+   * At most one ready-or-running job per key; enqueueing a duplicate returns the existing job,
+   * moved earlier if the duplicate asked to run sooner (an event-driven refresh overtakes a
+   * scheduled one).
+   */
   uniqueKey?: string;
   maxAttempts?: number;
 }
@@ -88,7 +92,11 @@ export async function enqueueJob(store: Store, job: EnqueueJob, db: Kysely<Store
       .where('unique_key', '=', job.uniqueKey!)
       .where('state', 'in', ['ready', 'running'])
       .executeTakeFirst();
-    if (existing) return { id: existing.id, deduplicated: true };
+    if (existing) {
+      const moved = await db.updateTable('jobs').set({ run_at: row.run_at, updated_at: row.created_at }).where('id', '=', existing.id).where('state', '=', 'ready').where('run_at', '>', row.run_at).executeTakeFirst();
+      if (Number(moved.numUpdatedRows) > 0) await wakeWorkers(store, row.queue, db);
+      return { id: existing.id, deduplicated: true };
+    }
     // The holder finished between our insert and select: try once more.
     return enqueueJob(store, job, db);
   }

@@ -45,6 +45,12 @@ describe.each(testDatabases)('queue on $name', (database) => {
     expect(second).toEqual({ id: first.id, deduplicated: true });
     const other = await enqueueJob(t.store, { type: 'sync', uniqueKey: 'location:2' });
     expect(other.deduplicated).toBe(false);
+    // A duplicate that wants to run sooner moves the existing job earlier, never later.
+    const later = await enqueueJob(t.store, { type: 'sync', uniqueKey: 'location:3', runAt: Date.now() + 60_000 });
+    await enqueueJob(t.store, { type: 'sync', uniqueKey: 'location:3', runAt: Date.now() + 120_000 });
+    expect(new Date((await getJob(t.store, later.id)).runAt).getTime()).toBeGreaterThan(Date.now() + 50_000);
+    await enqueueJob(t.store, { type: 'sync', uniqueKey: 'location:3' });
+    expect(new Date((await getJob(t.store, later.id)).runAt).getTime()).toBeLessThanOrEqual(Date.now());
   });
 
   it('does not start a job before its run_at', async () => {
