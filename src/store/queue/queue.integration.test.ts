@@ -138,7 +138,6 @@ async function runExactlyOnce(database: TestDatabase, options: { jobs: number; k
   expect(byWorker.a).toBeGreaterThan(0);
   expect(byWorker.b).toBeGreaterThan(0);
 
-  console.log(options, byWorker, 'orphans', orphans.length);
   const stats = await Promise.all([b, ...(c ? [c] : [])].map((w) => w.stop()));
   if (options.killOnePartWay) {
     // The jobs a held when it died ran again elsewhere, once.

@@ -45,7 +45,9 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   if (options.concurrency !== undefined) env.WORKER_CONCURRENCY = String(options.concurrency);
   if (options.leaseMs !== undefined) env.WORKER_LEASE_MS = String(options.leaseMs);
   if (options.pollMs !== undefined) env.WORKER_POLL_MS = String(options.pollMs);
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // e.g. WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the workers (not allowed in NODE_OPTIONS).
+  const nodeArgs = process.env.WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', SCRIPT], { env, stdio: ['pipe', 'pipe', 'pipe'] });
 
   const events: WorkerEvent[] = [];
   const waiters = new Set<{ match: (e: WorkerEvent) => boolean; resolve: (e: WorkerEvent) => void }>();
