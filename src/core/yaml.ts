@@ -14,17 +14,35 @@ export interface LocatedDocument {
  * A syntax error throws `errorCode` located at file:line:column.
  */
 export function parseYamlDocuments(text: string, file: string, errorCode: ErrorCode): LocatedDocument[] {
-  const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const list = Array.isArray(documents) ? documents : [documents];
   const result: LocatedDocument[] = [];
+  for (const item of parseYamlDocumentsSettled(text, file, errorCode)) {
+    if (item instanceof PlinthError) throw item;
+    result.push(item);
+  }
+  return result;
+}
+
+/**
+ * Like parseYamlDocuments, but a syntax error spoils only its own document: each document is
+ * either parsed or a located `errorCode` PlinthError, in file order (for multi-document catalog
+ * files, where the valid documents still count).
+ */
+export function parseYamlDocumentsSettled(text: string, file: string, errorCode: ErrorCode): Array<LocatedDocument | PlinthError> {
+  const lineCounter = new LineCounter();
+  // logLevel 'error': yaml's warnings (e.g. a mapping used as a key) would go to process warnings.
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  const list = Array.isArray(documents) ? documents : [documents];
+  const result: Array<LocatedDocument | PlinthError> = [];
   for (const doc of list) {
     const problem = doc.errors[0];
     if (problem) {
       const pos = lineCounter.linePos(problem.pos[0]);
-      throw new PlinthError(errorCode, `invalid YAML: ${firstLine(problem.message)}`, {
-        location: { file, line: pos.line, column: pos.col },
-      });
+      result.push(
+        new PlinthError(errorCode, `invalid YAML: ${firstLine(problem.message)}`, {
+          location: { file, line: pos.line, column: pos.col },
+        }),
+      );
+      continue;
     }
     if (doc.contents === null) continue;
     result.push(createLocatedDocument(doc, file, lineCounter));
