@@ -16,7 +16,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     {
       level: options.level,
       base: { pid: process.pid },
-      hooks: redact ? { streamWrite: (line: string) => redact(line) } : undefined,
+      ...(redact ? { hooks: { streamWrite: (line: string) => redact(line) } } : {}),
     },
     (options.destination ?? process.stderr) as pino.DestinationStream,
   );

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type ColumnDataType, type ColumnDefinitionBuilder, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type ColumnDataType, type ColumnDefinitionBuilder, type RawBuilder, type Transaction } from 'kysely';
 
 type DataTypeExpression = ColumnDataType;
 
@@ -27,7 +27,18 @@ export interface DialectAdapter {
   /** Calls onNotify for every notification on channel until the returned function is called. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   isUniqueViolation(error: unknown): boolean;
+  /** Creates a full-text index table of (integer id, body text), searched by word prefixes. */
+  createFullTextTable(db: Kysely<any>, table: string): Promise<void>;
+  insertFullText(db: Kysely<any>, table: string, rows: Array<{ id: number; body: string }>): Promise<void>;
+  deleteFullText(db: Kysely<any>, table: string, ids: number[]): Promise<void>;
+  /** A subquery of the ids whose body has a word starting with each term (terms: letters and digits only). */
+  fullTextMatchingIds(table: string, terms: string[]): RawBuilder<number>;
   destroy(): Promise<void>;
+}
+
+/** Keeps letters and digits: what both FTS5 and tsquery treat as words, and nothing they would parse as syntax. */
+export function fullTextTerms(text: string): string[] {
+  return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean).slice(0, 16);
 }
 
 export interface OpenedDialect<DB> {
@@ -71,6 +82,20 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
       return async () => {};
     },
     isUniqueViolation: (error) => (error as { code?: string })?.code?.startsWith('SQLITE_CONSTRAINT') === true,
+    async createFullTextTable(kysely, table) {
+      // FTS5 keyed by rowid (the entity's integer id), so deletes are index lookups.
+      await sql`create virtual table ${sql.id(table)} using fts5(body, tokenize = 'unicode61')`.execute(kysely);
+    },
+    async insertFullText(kysely, table, rows) {
+      for (let i = 0; i < rows.length; i += 400) {
+        const chunk = rows.slice(i, i + 400);
+        await sql`insert into ${sql.id(table)} (rowid, body) values ${sql.join(chunk.map((r) => sql`(${r.id}, ${r.body})`))}`.execute(kysely);
+      }
+    },
+    async deleteFullText(kysely, table, ids) {
+      for (let i = 0; i < ids.length; i += 500) await sql`delete from ${sql.id(table)} where rowid in (${sql.join(ids.slice(i, i + 500))})`.execute(kysely);
+    },
+    fullTextMatchingIds: (table, terms) => sql<number>`select rowid from ${sql.id(table)} where ${sql.id(table)} match ${terms.map((t) => `"${t}"*`).join(' AND ')}`,
     async destroy() {
       await db.destroy();
     },
@@ -113,6 +138,20 @@ export function openPostgres<DB>(connectionString: string, options: { maxConnect
       };
     },
     isUniqueViolation: (error) => (error as { code?: string })?.code === '23505',
+    async createFullTextTable(kysely, table) {
+      await sql`create table ${sql.id(table)} (id bigint primary key, body text not null, tsv tsvector generated always as (to_tsvector('simple', body)) stored)`.execute(kysely);
+      await sql`create index ${sql.id(`${table}_tsv`)} on ${sql.id(table)} using gin (tsv)`.execute(kysely);
+    },
+    async insertFullText(kysely, table, rows) {
+      for (let i = 0; i < rows.length; i += 1000) {
+        const chunk = rows.slice(i, i + 1000);
+        await sql`insert into ${sql.id(table)} (id, body) values ${sql.join(chunk.map((r) => sql`(${r.id}, ${r.body})`))}`.execute(kysely);
+      }
+    },
+    async deleteFullText(kysely, table, ids) {
+      for (let i = 0; i < ids.length; i += 5000) await sql`delete from ${sql.id(table)} where id in (${sql.join(ids.slice(i, i + 5000))})`.execute(kysely);
+    },
+    fullTextMatchingIds: (table, terms) => sql<number>`select id from ${sql.id(table)} where tsv @@ to_tsquery('simple', ${terms.map((t) => `${t}:*`).join(' & ')})`,
     async destroy() {
       await Promise.all([...listeners].map((client) => client.end().catch(() => {})));
       listeners.clear();

@@ -92,7 +92,14 @@ export async function subscribeToEvents(
 
   async function processBatch(): Promise<number> {
     return store.transaction(async (trx) => {
-      const cursor = await trx.selectFrom('event_cursors').select('seq').where('name', '=', name).executeTakeFirst();
+      // Replicas share the cursor: the row lock makes one of them process a batch at a time.
+      await trx.insertInto('event_cursors').values({ name, seq: 0, updated_at: Date.now() }).onConflict((oc) => oc.column('name').doNothing()).execute();
+      const cursor = await trx
+        .selectFrom('event_cursors')
+        .select('seq')
+        .where('name', '=', name)
+        .$if(store.adapter.supportsSkipLocked, (qb) => qb.forUpdate())
+        .executeTakeFirst();
       const after = cursor?.seq ?? 0;
       let query = trx.selectFrom('events').selectAll().where('seq', '>', after).orderBy('seq').limit(200);
       if (options.types?.length) query = query.where('type', 'in', options.types);

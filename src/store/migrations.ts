@@ -29,9 +29,12 @@ export const storeMigrations: PlinthMigration[] = [
       await sql`create index jobs_ready on jobs (queue, priority desc, run_at, id) where state = 'ready'`.execute(db);
       await sql`create index jobs_running on jobs (locked_until) where state = 'running'`.execute(db);
       await sql`create index jobs_locked_by on jobs (locked_by) where state = 'running'`.execute(db);
-      // Dedupe: one active (ready or running) job per unique key.
-      await sql`create unique index jobs_unique_key on jobs (unique_key) where state in ('ready', 'running')`.execute(db);
-      await db.schema.createIndex('jobs_state_type').on('jobs').columns(['state', 'type']).execute();
+      // Unique keys dedupe waiting jobs, and serialise running ones: a job is not claimed while
+      // another with its key runs (so a refresh asked for during a refresh runs after it).
+      await sql`create unique index jobs_unique_key on jobs (unique_key) where state = 'ready'`.execute(db);
+      await sql`create index jobs_running_key on jobs (unique_key) where state = 'running'`.execute(db);
+      // NOTE: no (state, type) index: with stale statistics PostgreSQL picked it for the claim
+      // and sorted every ready job (40-60 ms per claim at 60k waiting jobs instead of 3 ms).
 
       await db.schema
         .createTable('workers')

@@ -17,9 +17,9 @@ export interface EnqueueJob {
   /** Not before this time (epoch ms or Date). */
   runAt?: number | Date;
   /**
-   * At most one ready-or-running job per key; enqueueing a duplicate returns the existing job,
-   * moved earlier if the duplicate asked to run sooner (an event-driven refresh overtakes a
-   * scheduled one).
+   * At most one waiting job per key: enqueueing a duplicate returns the waiting job, moved
+   * earlier if the duplicate asked to run sooner (an event-driven refresh overtakes a scheduled
+   * one). Jobs with the same key never run at the same time.
    */
   uniqueKey?: string;
   maxAttempts?: number;
@@ -82,7 +82,7 @@ export async function enqueueJob(store: Store, job: EnqueueJob, db: Kysely<Store
     .insertInto('jobs')
     .values(row)
     // The predicate is spelled as in the partial index: SQLite matches it textually, without parameters.
-    .onConflict((oc) => oc.column('unique_key').where(sql<boolean>`state in ('ready', 'running')`).doNothing())
+    .onConflict((oc) => oc.column('unique_key').where(sql<boolean>`state = 'ready'`).doNothing())
     .returning('id')
     .executeTakeFirst();
   if (!inserted) {
@@ -90,7 +90,7 @@ export async function enqueueJob(store: Store, job: EnqueueJob, db: Kysely<Store
       .selectFrom('jobs')
       .select('id')
       .where('unique_key', '=', job.uniqueKey!)
-      .where('state', 'in', ['ready', 'running'])
+      .where('state', '=', 'ready')
       .executeTakeFirst();
     if (existing) {
       const moved = await db.updateTable('jobs').set({ run_at: row.run_at, updated_at: row.created_at }).where('id', '=', existing.id).where('state', '=', 'ready').where('run_at', '>', row.run_at).executeTakeFirst();

@@ -39,7 +39,28 @@ describe.each(testDatabases)('queue on $name', (database) => {
     await waitFor(async () => (await listJobs(t.store)).length === 0);
   });
 
-  it('dedupes by unique key while a job is ready or running', async () => {
+  it('runs a job enqueued while its key runs after it, never beside it', async () => {
+    const log: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    await enqueueJob(t.store, { type: 'refresh', uniqueKey: 'location:9', payload: { n: 1 } });
+    await startWorker([{ type: 'refresh', run: async (job) => {
+      const n = (job.payload as { n: number }).n;
+      log.push(`start ${n}`);
+      if (n === 1) await gate;
+      log.push(`end ${n}`);
+    } }], { concurrency: 4, pollMs: 20 });
+    await waitFor(() => log.length === 1);
+    const second = await enqueueJob(t.store, { type: 'refresh', uniqueKey: 'location:9', payload: { n: 2 } });
+    expect(second.deduplicated).toBe(false);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(log).toEqual(['start 1']);
+    release();
+    await waitFor(() => log.length === 4);
+    expect(log).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
+  });
+
+  it('dedupes waiting jobs by unique key', async () => {
     const first = await enqueueJob(t.store, { type: 'sync', uniqueKey: 'location:1' });
     const second = await enqueueJob(t.store, { type: 'sync', uniqueKey: 'location:1' });
     expect(second).toEqual({ id: first.id, deduplicated: true });

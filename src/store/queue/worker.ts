@@ -136,6 +136,12 @@ export function createWorker(store: Store, options: WorkerOptions): QueueWorker 
       .where('queue', 'in', queues)
       .where('run_at', '<=', now)
       .where('type', 'in', [...handlers.keys()])
+      .where((eb) =>
+        eb.or([
+          eb('unique_key', 'is', null),
+          eb.not(eb.exists(eb.selectFrom('jobs as held').select('held.id').whereRef('held.unique_key', '=', 'jobs.unique_key').where('held.state', '=', 'running'))),
+        ]),
+      )
       .orderBy('priority', 'desc')
       .orderBy('run_at')
       .orderBy('id')
@@ -386,10 +392,12 @@ export async function reapExpiredLeases(store: Store, now = Date.now()): Promise
     })
     .where('state', '=', 'running')
     .where('locked_until', '<', now)
-    .executeTakeFirst();
-  const count = Number(result.numUpdatedRows);
-  if (count > 0) {
-    store.signals.emit(JOBS_CHANNEL, 'default');
+    .returning('queue')
+    .execute();
+  // Wake the workers of each affected queue, here and in other processes.
+  for (const queue of new Set(result.map((r) => r.queue))) {
+    await store.adapter.notify(store.db as Kysely<unknown>, JOBS_CHANNEL, queue);
+    store.signals.emit(JOBS_CHANNEL, queue);
   }
-  return count;
+  return result.length;
 }
