@@ -33,6 +33,8 @@ export function parseCatalogFile(text: string, file: string, registry: KindRegis
       result.errors.push(syntaxError(document, file));
       continue;
     }
+    // An empty document between two `---` (or an explicit null) is no entity, as in Backstage.
+    if (document.value === null) continue;
     const ignore = findPlaceholders(document.value).map((site) => site.path);
     collect(result, document, document.value, registry, ignore);
   }
@@ -51,6 +53,7 @@ export async function parseCatalogFileWithSubstitutions(text: string, file: stri
       result.errors.push(syntaxError(document, file));
       continue;
     }
+    if (document.value === null) continue;
     const { value, unresolved, problems } = await substitute(document.value, read);
     if (problems.length > 0) {
       for (const problem of problems) result.errors.push({ rule: 'substitution', message: problem.message, location: document.locate(problem.path) });

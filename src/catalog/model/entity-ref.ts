@@ -18,6 +18,15 @@ export interface EntityRefContext {
 const REF_PATTERN = /^(?:([^:/]+):)?(?:([^:/]+)\/)?([^:/]+)$/;
 
 /**
+ * The parts of a string ref as written (undefined when left out), or undefined when it is not of the
+ * form `[kind:][namespace/]name`. No defaults, no exceptions: for hot loops over many refs.
+ */
+export function splitEntityRef(ref: string): { kind: string | undefined; namespace: string | undefined; name: string } | undefined {
+  const match = REF_PATTERN.exec(ref);
+  return match ? { kind: match[1], namespace: match[2], name: match[3]! } : undefined;
+}
+
+/**
  * Parses `[kind:][namespace/]name` (or the compound `{ kind?, namespace?, name }`) into all three
  * parts, taking missing ones from the context. The namespace falls back to `default`; a missing kind
  * without a `defaultKind` is an error, as it is in Backstage. Parts keep the case they were written in.
@@ -27,11 +36,11 @@ export function parseEntityRef(ref: string | { kind?: string; namespace?: string
   let namespace: string | undefined;
   let name: string;
   if (typeof ref === 'string') {
-    const match = REF_PATTERN.exec(ref);
-    if (!match) {
+    const parts = splitEntityRef(ref);
+    if (!parts) {
       throw invalid(`entity ref "${ref}" must be [kind:][namespace/]name, each part non-empty and without ':' or '/' (e.g. component:default/artist-web)`);
     }
-    [, kind, namespace, name] = match as unknown as [string, string | undefined, string | undefined, string];
+    ({ kind, namespace, name } = parts);
   } else if (typeof ref === 'object' && ref !== null) {
     ({ kind, namespace, name } = ref);
     if (kind === '') throw invalid('entity ref kind must not be empty');

@@ -1,5 +1,5 @@
 import { DEFAULT_NAMESPACE, type Entity } from './entity.js';
-import { parseEntityRef, stringifyEntityRef, type CompoundEntityRef } from './entity-ref.js';
+import { parseEntityRef, splitEntityRef, stringifyEntityRef, type CompoundEntityRef } from './entity-ref.js';
 import type { KindRegistry, RelationField } from './kind-registry.js';
 
 /** Backstage's well-known relation types (`packages/catalog-model/src/kinds/relations.ts`), in pairs. */
@@ -34,25 +34,45 @@ export interface EntityRelationEdge {
 export function relationsOf(entity: Entity, registry: KindRegistry): EntityRelationEdge[] {
   const definition = registry.get(entity.kind);
   if (!definition) return [];
-  const self = stringifyEntityRef({ kind: definition.kind, namespace: entity.metadata.namespace || DEFAULT_NAMESPACE, name: entity.metadata.name });
   const namespace = entity.metadata.namespace || DEFAULT_NAMESPACE;
-  const seen = new Set<string>();
+  const self = stringifyEntityRef({ kind: definition.kind, namespace, name: entity.metadata.name });
+  // Every edge starts or ends at this entity, so duplicates are found per relation type by the
+  // other end alone: no composite string keys for 10,000-member groups.
+  const outgoing = new Map<string, Set<string>>();
+  const incoming = new Map<string, Set<string>>();
   const edges: EntityRelationEdge[] = [];
-  const add = (source: string, type: string, target: string) => {
-    const key = `${source}\u0000${type}\u0000${target}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    edges.push({ source, type, target });
+  const isNew = (index: Map<string, Set<string>>, type: string, other: string) => {
+    let seen = index.get(type);
+    if (!seen) index.set(type, (seen = new Set()));
+    if (seen.has(other)) return false;
+    seen.add(other);
+    return true;
   };
+  const lower = createLowerCaser();
   for (const field of definition.relationFields) {
-    for (const { ref } of resolveRelationField(entity, field, namespace)) {
-      if (!ref) continue;
-      const target = stringifyEntityRef(ref);
-      add(self, field.relation, target);
-      add(target, field.reverse, self);
+    const value = valueAt(entity, field.path);
+    const written = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+    for (const item of written) {
+      const parts = typeof item === 'string' ? splitEntityRef(item) : undefined;
+      const kind = parts?.kind ?? field.defaultKind;
+      if (!parts || !kind) continue;
+      const target = `${lower(kind)}:${lower(parts.namespace ?? namespace)}/${parts.name}`;
+      if (isNew(outgoing, field.relation, target)) edges.push({ source: self, type: field.relation, target });
+      // A self-reference's reverse edge also leaves this entity.
+      if (isNew(target === self ? outgoing : incoming, field.reverse, target)) edges.push({ source: target, type: field.reverse, target: self });
     }
   }
   return edges;
+}
+
+/** stringifyEntityRef's lower-casing, remembered: the kinds and namespaces of one entity's refs repeat. */
+function createLowerCaser(): (value: string) => string {
+  const cache = new Map<string, string>();
+  return (value) => {
+    let lowered = cache.get(value);
+    if (lowered === undefined) cache.set(value, (lowered = value.toLocaleLowerCase('en-US')));
+    return lowered;
+  };
 }
 
 /** One value of a relation field: where it is, what was written, and the ref it resolves to (or why not). */
@@ -66,11 +86,7 @@ export interface RelationFieldValue {
 /** The values of a relation field (a single ref or a list of them), each resolved against the defaults. */
 export function resolveRelationField(entity: Entity, field: RelationField, namespace: string): RelationFieldValue[] {
   const path = field.path.split('.');
-  let node: unknown = entity;
-  for (const segment of path) {
-    if (typeof node !== 'object' || node === null || Array.isArray(node)) return [];
-    node = (node as Record<string, unknown>)[segment];
-  }
+  const node = valueAt(entity, field.path);
   if (node === undefined || node === null) return [];
   const items: Array<{ path: Array<string | number>; written: unknown }> = Array.isArray(node)
     ? node.map((written, i) => ({ path: [...path, i], written }))
@@ -84,4 +100,14 @@ export function resolveRelationField(entity: Entity, field: RelationField, names
       return { ...item, error: (error as Error).message };
     }
   });
+}
+
+/** The value at a dotted path (`spec.owner`), or undefined when a step is missing or not a mapping. */
+function valueAt(entity: Entity, dottedPath: string): unknown {
+  let node: unknown = entity;
+  for (const segment of dottedPath.split('.')) {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[segment];
+  }
+  return node;
 }
