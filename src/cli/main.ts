@@ -4,6 +4,7 @@ import { red } from './output.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerTokenCommands } from './commands/token.js';
 import { registerLoginCommand } from './commands/login.js';
+import { registerCatalogCommands } from './commands/catalog.js';
 
 export function createProgram(): Command {
   const program = new Command('plinth')
@@ -17,6 +18,7 @@ export function createProgram(): Command {
   registerServeCommands(program);
   registerTokenCommands(program);
   registerLoginCommand(program);
+  registerCatalogCommands(program);
   return program;
 }
 
