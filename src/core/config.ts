@@ -42,6 +42,22 @@ export interface PlinthConfig {
   };
   /** Load the demo organisation from examples/ at start. */
   demo: boolean;
+  catalog: CatalogConfig;
+}
+
+export interface CatalogConfig {
+  /** Registered at start (origin `config`). */
+  locations: Array<{ type: 'file' | 'url'; target: string }>;
+  /** What happens to an entity its location no longer emits. */
+  orphanStrategy: 'keep' | 'delete';
+  /** The safety-net refresh of every location (with ±10 % jitter); pushes refresh at once. */
+  refreshIntervalSeconds: number;
+  /** Secret of GitHub/GitLab/git push webhooks (HMAC-SHA256 signature or token). */
+  webhookSecret?: string;
+  /** Tokens for reading remote git repositories, by URL prefix. */
+  gitCredentials: Array<{ urlPrefix: string; token: string }>;
+  /** Custom kinds, as the spec of a KindDefinition entity. */
+  kinds: unknown[];
 }
 
 const roleSchema = { type: 'string', enum: ['admin', 'member', 'viewer'] };
@@ -59,6 +75,24 @@ const configSchema = {
     secretKey: { type: 'string', minLength: 1 },
     logLevel: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     demo: { type: 'boolean' },
+    catalog: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        locations: {
+          type: 'array',
+          items: { type: 'object', additionalProperties: false, required: ['type', 'target'], properties: { type: { type: 'string', enum: ['file', 'url'] }, target: { type: 'string', minLength: 1 } } },
+        },
+        orphanStrategy: { type: 'string', enum: ['keep', 'delete'] },
+        refreshIntervalSeconds: { type: 'integer', minimum: 10 },
+        webhookSecret: { type: 'string', minLength: 8 },
+        gitCredentials: {
+          type: 'array',
+          items: { type: 'object', additionalProperties: false, required: ['urlPrefix', 'token'], properties: { urlPrefix: { type: 'string', minLength: 1 }, token: { type: 'string', minLength: 1 } } },
+        },
+        kinds: { type: 'array', items: { type: 'object' } },
+      },
+    },
     workers: {
       type: 'object',
       additionalProperties: false,
@@ -109,6 +143,7 @@ export const CONFIG_ENVIRONMENT: Record<string, { key: string[]; type: 'string' 
   PLINTH_WORKER_CONCURRENCY: { key: ['workers', 'concurrency'], type: 'integer' },
   PLINTH_WORKER_LABELS: { key: ['workers', 'labels'], type: 'list' },
   PLINTH_GUEST_ROLE: { key: ['auth', 'guest', 'role'], type: 'string' },
+  PLINTH_CATALOG_WEBHOOK_SECRET: { key: ['catalog', 'webhookSecret'], type: 'string' },
 };
 
 export interface LoadConfigOptions {
@@ -242,6 +277,7 @@ interface RawConfig {
   secretKey?: string;
   logLevel?: PlinthConfig['logLevel'];
   demo?: boolean;
+  catalog?: Partial<CatalogConfig>;
   workers?: Partial<PlinthConfig['workers']>;
   auth?: { guest?: Partial<PlinthConfig['auth']['guest']>; sessionTtlHours?: number; oidc?: Partial<OidcConfig> & { issuer: string; clientId: string } };
 }
@@ -260,6 +296,14 @@ function withDefaults(value: Record<string, unknown>, cwd: string): PlinthConfig
     secretKey: raw.secretKey,
     logLevel: raw.logLevel ?? 'info',
     demo: raw.demo ?? false,
+    catalog: {
+      locations: raw.catalog?.locations ?? [],
+      orphanStrategy: raw.catalog?.orphanStrategy ?? 'keep',
+      refreshIntervalSeconds: raw.catalog?.refreshIntervalSeconds ?? 3600,
+      webhookSecret: raw.catalog?.webhookSecret,
+      gitCredentials: raw.catalog?.gitCredentials ?? [],
+      kinds: raw.catalog?.kinds ?? [],
+    },
     workers: {
       enabled: raw.workers?.enabled ?? true,
       concurrency: raw.workers?.concurrency ?? 4,

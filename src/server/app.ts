@@ -13,6 +13,7 @@ import { resolveApiToken } from '../auth/tokens.js';
 import { resolveSession, SESSION_COOKIE } from '../auth/sessions.js';
 import { authDb } from '../auth/users.js';
 import { registerAuthRoutes } from '../auth/routes.js';
+import { registerCatalogRoutes } from '../catalog/routes.js';
 import type { QueueWorker } from '../store/queue/worker.js';
 import type { Platform } from './platform.js';
 import { routeAccess, type RouteAccess } from '../auth/route-access.js';
@@ -112,6 +113,7 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
       registerAuthRoutes(api, platform);
       registerEventRoutes(api, platform);
       registerJobRoutes(api, platform);
+      await api.register(async (catalogApi) => registerCatalogRoutes(catalogApi, { store: platform.store, authorizer: platform.authorizer, catalog: platform.catalog, webhookSecret: platform.config.catalog.webhookSecret }), { prefix: '/catalog' });
     },
     { prefix: '/api' },
   );

@@ -10,6 +10,11 @@ import type { Platform } from './platform.js';
 
 export const EXAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 
+/** The demo organisation's catalog, registered like a location from plinth.yaml. */
+export function demoLocations(): Array<{ type: 'file'; target: string }> {
+  return [{ type: 'file', target: path.join(EXAMPLES_DIR, 'catalog', 'all.yaml') }];
+}
+
 interface DemoIdentities {
   users: Array<{ name: string; displayName?: string; email?: string; role: Role }>;
   groups: Array<{ name: string; displayName?: string; members?: string[] }>;

@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { openStore, describeDatabase, type Store } from '../store/store.js';
 import { migrateToLatest, type PlinthMigration } from '../store/migrate.js';
 import { storeMigrations } from '../store/migrations.js';
+import { subscribeToEvents } from '../store/events.js';
 import { createWorker, type JobFinished, type JobHandler, type QueueWorker } from '../store/queue/worker.js';
 import { authMigrations } from '../auth/migrations.js';
 import { authActions } from '../auth/actions.js';
@@ -10,12 +11,17 @@ import { createAuthorizer, type Authorizer } from '../auth/permissions.js';
 import { TOKEN_PATTERN } from '../auth/credentials.js';
 import { createSecretBox, loadSecretKey, type SecretBox } from '../secrets/crypto.js';
 import { createSecretMasker, type SecretMasker } from '../secrets/masking.js';
+import { catalogMigrations } from '../catalog/migrations.js';
+import { catalogActions, catalogPermissionRules } from '../catalog/actions.js';
+import { CatalogService } from '../catalog/service.js';
 
 /** Every capability's migrations, in their global order. */
-export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations].sort((a, b) => a.name.localeCompare(b.name));
+export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations, ...catalogMigrations].sort((a, b) => a.name.localeCompare(b.name));
 
-/** Every capability's job handlers (none in the foundation yet: capabilities add theirs here). */
-export const allJobHandlers: JobHandler[] = [];
+/** Every capability's job handlers. */
+export function jobHandlersOf(platform: Platform): JobHandler[] {
+  return [...platform.catalog.jobHandlers()];
+}
 
 /**
  * The running platform: configuration, store, security services and observers, shared by
@@ -28,6 +34,7 @@ export interface Platform {
   authorizer: Authorizer;
   secretBox: SecretBox;
   masker: SecretMasker;
+  catalog: CatalogService;
   jobObservers: Array<(finished: JobFinished) => void>;
   close(): Promise<void>;
 }
@@ -60,6 +67,10 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
   const secretBox = createSecretBox(loadSecretKey(config));
   const authorizer = createAuthorizer(store);
   authorizer.defineActions(authActions);
+  authorizer.defineActions(catalogActions);
+  catalogPermissionRules.forEach((rule) => authorizer.addRule(rule));
+  const catalog = new CatalogService({ store, config: config.catalog, dataDir: config.dataDir, logger: logger.child({ component: 'catalog' }) });
+  await catalog.reloadKinds();
   return {
     config,
     logger,
@@ -67,13 +78,14 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     authorizer,
     secretBox,
     masker,
+    catalog,
     jobObservers: [],
     close: () => store.destroy(),
   };
 }
 
 /** Starts the queue workers of this process with every capability's handlers. */
-export async function startQueueWorker(platform: Platform, handlers: JobHandler[] = allJobHandlers): Promise<QueueWorker> {
+export async function startQueueWorker(platform: Platform, handlers: JobHandler[] = jobHandlersOf(platform)): Promise<QueueWorker> {
   const { config } = platform;
   const worker = createWorker(platform.store, {
     handlers,
@@ -87,4 +99,22 @@ export async function startQueueWorker(platform: Platform, handlers: JobHandler[
   await worker.start();
   platform.logger.info({ worker: worker.id, concurrency: config.workers.concurrency, labels: config.workers.labels }, 'queue worker started');
   return worker;
+}
+
+/**
+ * Starts what capabilities run in the background of a serving process: registering configured
+ * catalog locations, and reacting to pushes (`git:pushed`) by refreshing catalog locations.
+ */
+export async function startCapabilities(platform: Platform): Promise<{ stop(): Promise<void> }> {
+  await platform.catalog.registerConfigLocations();
+  const pushes = await subscribeToEvents(
+    platform.store,
+    'catalog:refresh-on-push',
+    async (event) => {
+      const url = (event.payload as { url?: string }).url;
+      if (url) await platform.catalog.refreshLocationsOfRepository(url);
+    },
+    { types: ['git:pushed'], onError: (error) => platform.logger.warn({ err: error }, 'catalog push subscriber failed') },
+  );
+  return { stop: () => pushes.stop() };
 }

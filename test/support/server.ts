@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(REPO_ROOT, 'src', 'cli', 'run.ts');
+// Absolute, so child processes started in another working directory still find tsx.
+const TSX = import.meta.resolve('tsx');
 
 export interface CliResult {
   code: number;
@@ -16,7 +18,7 @@ export interface CliResult {
 /** Runs the real `plinth` CLI (from source, through tsx) as a child process. */
 export function runPlinth(args: string[], options: { env?: Record<string, string | undefined>; input?: string; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...cleanEnv(), ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -72,7 +74,7 @@ export async function startPlinthServer(options: StartServerOptions = {}): Promi
     if (created.code !== 0) throw new Error(`token create failed: ${created.stderr}`);
     adminToken = created.stdout.trim();
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--port', '0', ...(options.args ?? [])], {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, 'serve', '--port', '0', ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,6 +14,7 @@ import {
   type KindRegistry,
 } from '../../catalog/model/index.js';
 import type { OutputFormat } from '../output.js';
+import { registerCatalogServerCommands } from './catalog-server.js';
 
 interface GlobalOptions {
   output: OutputFormat;
@@ -24,8 +25,9 @@ interface GlobalOptions {
  * `validate` works offline, the others (register, get, list, search, graph) talk to a server.
  */
 export function registerCatalogCommands(program: Command): Command {
-  const catalog = program.command('catalog').description('Work with the software catalog: validate descriptor files offline');
+  const catalog = program.command('catalog').description('Work with the software catalog: validate descriptors offline; register, get, list, search and graph entities on a server');
   registerValidateCommand(catalog);
+  registerCatalogServerCommands(catalog);
   return catalog;
 }
 

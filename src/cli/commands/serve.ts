@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { loadConfig, type PlinthConfig } from '../../core/config.js';
 import { describeDatabase } from '../../store/store.js';
-import { createPlatform, startQueueWorker, type Platform } from '../../server/platform.js';
+import { createPlatform, startCapabilities, startQueueWorker, type Platform } from '../../server/platform.js';
 import { buildApp } from '../../server/app.js';
-import { loadDemoData } from '../../server/demo.js';
+import { demoLocations, loadDemoData } from '../../server/demo.js';
 import { bold } from '../output.js';
 
 export interface ConfigOptions {
@@ -54,10 +54,14 @@ export function registerServeCommands(program: Command): void {
     .option('--no-workers', 'run no queue workers in this process (run `plinth worker` instead)')
     .action(async (options: ConfigOptions & { workers: boolean }) => {
       const config = configFromOptions({ ...options, workers: options.workers === false ? false : undefined });
-      if (config.demo && !config.auth.guest.enabled) config.auth.guest = { enabled: true, role: 'viewer' };
+      if (config.demo) {
+        if (!config.auth.guest.enabled) config.auth.guest = { enabled: true, role: 'viewer' };
+        config.catalog.locations.push(...demoLocations());
+      }
       const platform = await createPlatform(config);
       const demo = config.demo ? await loadDemoData(platform) : undefined;
       const worker = config.workers.enabled ? await startQueueWorker(platform) : undefined;
+      const capabilities = await startCapabilities(platform);
       const app = await buildApp(platform, { worker });
       const address = await app.listen({ host: config.host, port: config.port });
       const port = new URL(address).port;
@@ -69,6 +73,7 @@ export function registerServeCommands(program: Command): void {
       if (config.demo) process.stdout.write('Guests may look around as viewers. Create more tokens with: plinth token create --name me --role admin\n');
       onShutdown(async () => {
         await app.close();
+        await capabilities.stop();
         await worker?.stop();
         await platform.close();
       });

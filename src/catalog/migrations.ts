@@ -1,0 +1,92 @@
+import type { PlinthMigration } from '../store/migrate.js';
+
+export const CATALOG_FULL_TEXT_TABLE = 'catalog_fts';
+
+export const catalogMigrations: PlinthMigration[] = [
+  {
+    name: '0003-catalog-entities-locations-relations-search',
+    async up(db, adapter) {
+      const big = adapter.bigintType;
+      await db.schema
+        .createTable('catalog_locations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull().unique())
+        .addColumn('parent_id', 'text', (c) => c.references('catalog_locations.id').onDelete('cascade'))
+        .addColumn('parent_file', 'text')
+        .addColumn('origin', 'text', (c) => c.notNull())
+        .addColumn('on_conflict', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', big, (c) => c.notNull())
+        .addColumn('refreshed_at', big)
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .execute();
+      await db.schema.createIndex('catalog_locations_parent').on('catalog_locations').column('parent_id').execute();
+      await db.schema
+        .createTable('catalog_files')
+        .addColumn('location_id', 'text', (c) => c.notNull().references('catalog_locations.id').onDelete('cascade'))
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('refreshed_at', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('catalog_files_pk', ['location_id', 'path'])
+        .execute();
+      await db.schema
+        .createTable('catalog_entities')
+        .addColumn('id', adapter.autoIncrementType, (c) => adapter.autoIncrementPrimaryKey(c))
+        .addColumn('uid', 'text', (c) => c.notNull().unique())
+        .addColumn('ref', 'text', (c) => c.notNull().unique())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('namespace', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('source_key', 'text', (c) => c.notNull())
+        .addColumn('location_id', 'text')
+        .addColumn('source_file', 'text')
+        .addColumn('source_line', 'integer')
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('etag', 'text', (c) => c.notNull())
+        .addColumn('orphan', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', big, (c) => c.notNull())
+        .addColumn('updated_at', big, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('catalog_entities_source').on('catalog_entities').columns(['source_key', 'source_file']).execute();
+      await db.schema
+        .createTable('catalog_relations')
+        .addColumn('source_ref', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('target_ref', 'text', (c) => c.notNull())
+        .addColumn('origin_id', big, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('catalog_relations_source').on('catalog_relations').columns(['source_ref', 'type']).execute();
+      await db.schema.createIndex('catalog_relations_target').on('catalog_relations').columns(['target_ref', 'type']).execute();
+      await db.schema.createIndex('catalog_relations_origin').on('catalog_relations').column('origin_id').execute();
+      await db.schema
+        .createTable('catalog_search')
+        .addColumn('entity_id', big, (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'text')
+        .addColumn('original_value', 'text')
+        .execute();
+      await db.schema.createIndex('catalog_search_key_value').on('catalog_search').columns(['key', 'value', 'entity_id']).execute();
+      await db.schema.createIndex('catalog_search_entity').on('catalog_search').column('entity_id').execute();
+      await db.schema
+        .createTable('catalog_problems')
+        .addColumn('id', adapter.autoIncrementType, (c) => adapter.autoIncrementPrimaryKey(c))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('location_id', 'text', (c) => c.references('catalog_locations.id').onDelete('cascade'))
+        .addColumn('entity_ref', 'text')
+        .addColumn('file', 'text')
+        .addColumn('line', 'integer')
+        .addColumn('column', 'integer')
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('created_at', big, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('catalog_problems_location').on('catalog_problems').column('location_id').execute();
+      await db.schema.createIndex('catalog_problems_entity').on('catalog_problems').column('entity_ref').execute();
+      await adapter.createFullTextTable(db, CATALOG_FULL_TEXT_TABLE);
+    },
+  },
+];

@@ -1,0 +1,240 @@
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { PlinthError } from '../core/errors.js';
+import { fullTextTerms, type DialectAdapter } from '../store/dialect.js';
+import { parseEntityRef, stringifyEntityRef, type Entity, type EntityRelation } from './model/index.js';
+import { CATALOG_FULL_TEXT_TABLE } from './migrations.js';
+import type { CatalogTables } from './tables.js';
+
+/** Backstage's filter: `filter` params are OR'd; within one, `key=value` pairs are AND'd (same key: any of its values). */
+export type EntityFilter = Array<Array<{ key: string; values?: string[] }>>;
+
+export function parseEntityFilter(params: string[] | string | undefined): EntityFilter {
+  const list = params === undefined ? [] : Array.isArray(params) ? params : [params];
+  return list.map((param, index) => {
+    const byKey = new Map<string, { key: string; values?: string[] }>();
+    for (const part of param.split(',')) {
+      if (!part.trim()) continue;
+      const eq = part.indexOf('=');
+      const key = (eq === -1 ? part : part.slice(0, eq)).trim().toLowerCase();
+      if (!key) throw new PlinthError('CATALOG_FILTER_INVALID', `filter '${param}' has an empty key; expected key=value pairs separated by commas`, { location: { field: `/query/filter/${index}` } });
+      const entry = byKey.get(key) ?? { key };
+      if (eq !== -1) entry.values = [...(entry.values ?? []), part.slice(eq + 1).trim().toLowerCase()];
+      byKey.set(key, entry);
+    }
+    return [...byKey.values()];
+  });
+}
+
+type EntitiesBuilder = ExpressionBuilder<CatalogTables & { e: CatalogTables['catalog_entities'] }, 'e'>;
+
+function filterExpression(eb: EntitiesBuilder, filter: EntityFilter): Expression<SqlBool> {
+  return eb.or(
+    filter.map((allOf) =>
+      eb.and(
+        allOf.map(({ key, values }) => {
+          let sub = eb.selectFrom('catalog_search').select('catalog_search.entity_id').where('catalog_search.key', '=', key);
+          if (values) sub = sub.where('catalog_search.value', 'in', values);
+          return eb('e.id', 'in', sub);
+        }),
+      ),
+    ),
+  );
+}
+
+/** Entity columns that can order a page cheaply; other fields sort through the search table. */
+const ORDER_COLUMNS: Record<string, 'name' | 'kind' | 'namespace' | 'ref'> = {
+  'metadata.name': 'name',
+  kind: 'kind',
+  'metadata.namespace': 'namespace',
+};
+
+export interface EntityQuery {
+  filter: EntityFilter;
+  fields?: string[];
+  orderField?: { field: string; order: 'asc' | 'desc' };
+  limit: number;
+  fullTextFilterTerm?: string;
+}
+
+interface Cursor {
+  query: EntityQuery;
+  /** Sort value and id of the row the page continues after (or before, going back). */
+  after?: [string | number | null, number];
+  before?: [string | number | null, number];
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+export function decodeCursor(text: string): Cursor {
+  try {
+    const cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
+    if (!cursor.query || !Array.isArray(cursor.query.filter)) throw new Error('shape');
+    return cursor;
+  } catch {
+    throw new PlinthError('CATALOG_FILTER_INVALID', 'the cursor is not one this server issued', { location: { field: '/query/cursor' } });
+  }
+}
+
+export interface EntityPage {
+  items: Entity[];
+  totalItems: number;
+  pageInfo: { nextCursor?: string; prevCursor?: string };
+}
+
+/** GET /entities/by-query: filtered, ordered, keyset-paginated entities with their relations. */
+export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectAdapter, cursor: Cursor): Promise<EntityPage> {
+  const { query } = cursor;
+  const order = query.orderField ?? { field: 'metadata.name', order: 'asc' as const };
+  const column = ORDER_COLUMNS[order.field];
+  const terms = query.fullTextFilterTerm ? fullTextTerms(query.fullTextFilterTerm) : [];
+
+  const base = () => {
+    let q = db.selectFrom('catalog_entities as e');
+    if (query.filter.length) q = q.where((eb) => filterExpression(eb as unknown as EntitiesBuilder, query.filter));
+    if (terms.length) q = q.where('e.id', 'in', sql<number>`(${adapter.fullTextMatchingIds(CATALOG_FULL_TEXT_TABLE, terms)})`);
+    return q;
+  };
+  const sortKey = column
+    ? sql<string>`${sql.ref(`e.${column}`)}`
+    : sql<string>`(select min(s.value) from catalog_search s where s.entity_id = e.id and s.key = ${order.field.toLowerCase()})`;
+
+  const backwards = Boolean(cursor.before);
+  const ascending = (order.order === 'asc') !== backwards;
+  let page = base().select(['e.id', 'e.uid', 'e.ref', 'e.body', 'e.etag', 'e.orphan', 'e.source_file', 'e.location_id']).select(sortKey.as('sort_key'));
+  const anchor = cursor.after ?? cursor.before;
+  if (anchor) {
+    const [value, id] = anchor;
+    const op = ascending ? sql.raw('>') : sql.raw('<');
+    page = page.where(sql<SqlBool>`(coalesce(${sortKey}, ''), e.id) ${op} (${value ?? ''}, ${id})`);
+  }
+  const direction = ascending ? 'asc' : 'desc';
+  const rows = await page
+    .orderBy(sql`coalesce(${sortKey}, '')`, direction)
+    .orderBy('e.id', direction)
+    .limit(query.limit + 1)
+    .execute();
+  const hasMore = rows.length > query.limit;
+  const pageRows = rows.slice(0, query.limit);
+  if (backwards) pageRows.reverse();
+
+  const total = await base().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const items = await hydrate(db, pageRows, query.fields);
+  const first = pageRows[0];
+  const last = pageRows[pageRows.length - 1];
+  const pageInfo: EntityPage['pageInfo'] = {};
+  const key = (row: (typeof pageRows)[number]): [string | number | null, number] => [row.sort_key ?? null, row.id];
+  if (last && (backwards || hasMore)) pageInfo.nextCursor = encodeCursor({ query, after: key(last) });
+  if (first && (backwards ? hasMore : Boolean(anchor))) pageInfo.prevCursor = encodeCursor({ query, before: key(first) });
+  return { items, totalItems: Number(total.n), pageInfo };
+}
+
+interface StoredRow {
+  id: number;
+  uid: string;
+  ref: string;
+  body: string;
+  etag: string;
+}
+
+/** Builds API entities from stored rows: uid, etag and the entity's outgoing relations. */
+export async function hydrate(db: Kysely<CatalogTables>, rows: StoredRow[], fields?: string[]): Promise<Entity[]> {
+  const wantsRelations = !fields?.length || fields.some((f) => f === 'relations' || f.startsWith('relations.'));
+  const relations = new Map<string, EntityRelation[]>();
+  if (wantsRelations && rows.length) {
+    for (let i = 0; i < rows.length; i += 500) {
+      const refs = rows.slice(i, i + 500).map((r) => r.ref);
+      const found = await db.selectFrom('catalog_relations').select(['source_ref', 'type', 'target_ref']).where('source_ref', 'in', refs).orderBy('type').orderBy('target_ref').execute();
+      for (const r of found) {
+        const list = relations.get(r.source_ref) ?? [];
+        list.push({ type: r.type, targetRef: r.target_ref });
+        relations.set(r.source_ref, list);
+      }
+    }
+  }
+  return rows.map((row) => {
+    const entity = JSON.parse(row.body) as Entity;
+    entity.metadata = { ...entity.metadata, namespace: entity.metadata.namespace ?? 'default', uid: row.uid, etag: row.etag };
+    entity.relations = dedupeRelations(relations.get(row.ref) ?? []);
+    return fields?.length ? pickFields(entity, fields) : entity;
+  });
+}
+
+function dedupeRelations(relations: EntityRelation[]): EntityRelation[] {
+  const seen = new Set<string>();
+  return relations.filter((r) => {
+    const key = `${r.type} ${r.targetRef}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Keeps only the given dotted paths (Backstage's `fields` parameter). */
+export function pickFields(entity: Entity, fields: string[]): Entity {
+  const out: Record<string, unknown> = {};
+  for (const field of fields) {
+    const path = field.split('.');
+    let source: unknown = entity;
+    for (const segment of path) source = source && typeof source === 'object' ? (source as Record<string, unknown>)[segment] : undefined;
+    if (source === undefined) continue;
+    let target = out;
+    for (const segment of path.slice(0, -1)) target = (target[segment] ??= {}) as Record<string, unknown>;
+    target[path[path.length - 1]!] = source;
+  }
+  return out as Entity;
+}
+
+const ROW_COLUMNS = ['id', 'uid', 'ref', 'body', 'etag'] as const;
+
+export async function findEntityByRef(db: Kysely<CatalogTables>, ref: string): Promise<Entity | undefined> {
+  const row = await db.selectFrom('catalog_entities').select(ROW_COLUMNS).where('ref', '=', normalizeRef(ref)).executeTakeFirst();
+  return row ? (await hydrate(db, [row]))[0] : undefined;
+}
+
+export async function findEntityByUid(db: Kysely<CatalogTables>, uid: string): Promise<Entity | undefined> {
+  const row = await db.selectFrom('catalog_entities').select(ROW_COLUMNS).where('uid', '=', uid).executeTakeFirst();
+  return row ? (await hydrate(db, [row]))[0] : undefined;
+}
+
+/** POST /entities/by-refs: entities in the order asked, null where unknown. */
+export async function findEntitiesByRefs(db: Kysely<CatalogTables>, refs: string[], fields?: string[]): Promise<Array<Entity | null>> {
+  const normalized = refs.map(normalizeRef);
+  const found = new Map<string, Entity>();
+  for (let i = 0; i < normalized.length; i += 500) {
+    const rows = await db.selectFrom('catalog_entities').select(ROW_COLUMNS).where('ref', 'in', normalized.slice(i, i + 500)).execute();
+    const entities = await hydrate(db, rows, fields);
+    rows.forEach((row, index) => found.set(row.ref, entities[index]!));
+  }
+  return normalized.map((ref) => found.get(ref) ?? null);
+}
+
+/** `Component:Default/Web` and `component:default/web` are the same entity. */
+export function normalizeRef(ref: string): string {
+  return stringifyEntityRef(parseEntityRef(ref)).toLowerCase();
+}
+
+/** GET /entity-facets: value counts of fields, over the entities matching the filter. */
+export async function entityFacets(db: Kysely<CatalogTables>, facets: string[], filter: EntityFilter): Promise<Record<string, Array<{ value: string; count: number }>>> {
+  const out: Record<string, Array<{ value: string; count: number }>> = {};
+  for (const facet of facets) {
+    let q = db
+      .selectFrom('catalog_search as s')
+      .select(['s.original_value as value', (eb) => eb.fn.count<number>('s.entity_id').distinct().as('count')])
+      .where('s.key', '=', facet.toLowerCase())
+      .where('s.original_value', 'is not', null)
+      .groupBy('s.original_value');
+    if (filter.length) {
+      q = q.where('s.entity_id', 'in', (eb) =>
+        eb
+          .selectFrom('catalog_entities as e')
+          .select('e.id')
+          .where((inner) => filterExpression(inner as unknown as EntitiesBuilder, filter)),
+      );
+    }
+    const rows = await q.execute();
+    out[facet] = rows.map((r) => ({ value: r.value as string, count: Number(r.count) })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+  }
+  return out;
+}

@@ -1,0 +1,240 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { DialectAdapter } from '../store/dialect.js';
+import { entityRefOf, relationsOf, type Entity, type KindRegistry } from './model/index.js';
+import { CATALOG_FULL_TEXT_TABLE } from './migrations.js';
+import type { CatalogTables } from './tables.js';
+
+/** An entity as a source emits it, with where it came from. */
+export interface IncomingEntity {
+  entity: Entity;
+  file: string | null;
+  line: number | null;
+}
+
+export interface ApplyEntitiesInput {
+  /** `location:<id>` or `provider:<name>`. */
+  sourceKey: string;
+  locationId: string | null;
+  /** The files whose entities `incoming` replaces; 'all' replaces everything the source emitted. */
+  files: string[] | 'all';
+  incoming: IncomingEntity[];
+  /** Take entities over from other sources instead of recording a conflict. */
+  takeOver: boolean;
+  orphanStrategy: 'keep' | 'delete';
+}
+
+export interface EntityConflict {
+  ref: string;
+  heldBy: string;
+  file: string | null;
+  line: number | null;
+}
+
+export interface ApplyEntitiesResult {
+  added: string[];
+  updated: string[];
+  unchanged: number;
+  orphaned: string[];
+  deleted: string[];
+  conflicts: EntityConflict[];
+}
+
+const CHUNK = 400;
+
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export function hashEntity(entity: Entity): string {
+  return createHash('sha1').update(JSON.stringify(entity)).digest('hex');
+}
+
+/**
+ * Makes the catalog hold exactly what a source emits from the given files: adds and updates
+ * entities (skipping unchanged ones by hash), records conflicts with entities other sources
+ * hold, and orphans (or deletes) what the source no longer emits. Run inside a transaction.
+ */
+export async function applyEntities(db: Kysely<CatalogTables>, adapter: DialectAdapter, registry: KindRegistry, input: ApplyEntitiesInput): Promise<ApplyEntitiesResult> {
+  const now = Date.now();
+  const result: ApplyEntitiesResult = { added: [], updated: [], unchanged: 0, orphaned: [], deleted: [], conflicts: [] };
+
+  // The last document wins when one source emits the same ref twice.
+  const byRef = new Map<string, IncomingEntity & { ref: string; hash: string }>();
+  for (const item of input.incoming) {
+    const ref = entityRefOf(item.entity).toLowerCase();
+    byRef.set(ref, { ...item, ref, hash: hashEntity(item.entity) });
+  }
+  const refs = [...byRef.keys()];
+
+  const existing = new Map<string, { id: number; uid: string; source_key: string; hash: string; orphan: number; source_file: string | null }>();
+  for (const part of chunks(refs)) {
+    const rows = await db.selectFrom('catalog_entities').select(['id', 'uid', 'ref', 'source_key', 'hash', 'orphan', 'source_file']).where('ref', 'in', part).execute();
+    for (const row of rows) existing.set(row.ref, row);
+  }
+
+  const toInsert: Array<IncomingEntity & { ref: string; hash: string }> = [];
+  const toReplace: Array<IncomingEntity & { ref: string; hash: string; id: number }> = [];
+  for (const item of byRef.values()) {
+    const current = existing.get(item.ref);
+    if (!current) {
+      toInsert.push(item);
+      continue;
+    }
+    const ours = current.source_key === input.sourceKey;
+    if (!ours && current.orphan === 0 && !input.takeOver) {
+      result.conflicts.push({ ref: item.ref, heldBy: current.source_key, file: item.file, line: item.line });
+      continue;
+    }
+    if (ours && current.orphan === 0 && current.hash === item.hash && current.source_file === item.file) {
+      result.unchanged++;
+      continue;
+    }
+    toReplace.push({ ...item, id: current.id });
+  }
+
+  // Replace: drop what the old version derived, then write the new version in place (uid kept).
+  if (toReplace.length) {
+    await deriveNothingFrom(db, adapter, toReplace.map((r) => r.id));
+    for (const item of toReplace) {
+      await db
+        .updateTable('catalog_entities')
+        .set({
+          source_key: input.sourceKey,
+          location_id: input.locationId,
+          source_file: item.file,
+          source_line: item.line,
+          body: JSON.stringify(item.entity),
+          hash: item.hash,
+          etag: randomUUID(),
+          orphan: 0,
+          updated_at: now,
+        })
+        .where('id', '=', item.id)
+        .execute();
+      result.updated.push(item.ref);
+    }
+  }
+
+  const inserted: Array<{ id: number; item: IncomingEntity & { ref: string } }> = [];
+  for (const part of chunks(toInsert, 200)) {
+    const rows = await db
+      .insertInto('catalog_entities')
+      .values(
+        part.map((item) => ({
+          uid: randomUUID(),
+          ref: item.ref,
+          kind: item.entity.kind.toLowerCase(),
+          namespace: (item.entity.metadata.namespace ?? 'default').toLowerCase(),
+          name: item.entity.metadata.name,
+          source_key: input.sourceKey,
+          location_id: input.locationId,
+          source_file: item.file,
+          source_line: item.line,
+          body: JSON.stringify(item.entity),
+          hash: item.hash,
+          etag: randomUUID(),
+          orphan: 0,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .returning(['id', 'ref'])
+      .execute();
+    const idByRef = new Map(rows.map((r) => [r.ref, r.id]));
+    for (const item of part) {
+      inserted.push({ id: idByRef.get(item.ref)!, item });
+      result.added.push(item.ref);
+    }
+  }
+
+  await deriveFrom(db, adapter, registry, [...toReplace.map((item) => ({ id: item.id, item })), ...inserted]);
+
+  // What this source emitted from these files before and emits no more.
+  let previous = db.selectFrom('catalog_entities').select(['id', 'ref']).where('source_key', '=', input.sourceKey).where('orphan', '=', 0);
+  if (input.files !== 'all') {
+    if (input.files.length === 0) return result;
+    previous = previous.where('source_file', 'in', input.files);
+  }
+  const gone = (await previous.execute()).filter((row) => !byRef.has(row.ref));
+  if (gone.length) {
+    if (input.orphanStrategy === 'delete') {
+      await deleteEntityRows(db, adapter, gone.map((g) => g.id));
+      result.deleted.push(...gone.map((g) => g.ref));
+    } else {
+      for (const part of chunks(gone.map((g) => g.id))) await db.updateTable('catalog_entities').set({ orphan: 1, updated_at: now }).where('id', 'in', part).execute();
+      result.orphaned.push(...gone.map((g) => g.ref));
+    }
+  }
+  return result;
+}
+
+/** Writes relations, search rows and full-text rows for entities just stored. */
+async function deriveFrom(db: Kysely<CatalogTables>, adapter: DialectAdapter, registry: KindRegistry, stored: Array<{ id: number; item: IncomingEntity }>): Promise<void> {
+  const relations: Array<{ source_ref: string; type: string; target_ref: string; origin_id: number }> = [];
+  const search: Array<{ entity_id: number; key: string; value: string | null; original_value: string | null }> = [];
+  const text: Array<{ id: number; body: string }> = [];
+  for (const { id, item } of stored) {
+    const produced = relationsOf(item.entity, registry);
+    for (const r of produced) relations.push({ source_ref: r.source.toLowerCase(), type: r.type, target_ref: r.target.toLowerCase(), origin_id: id });
+    const own = produced.filter((r) => r.source.toLowerCase() === entityRefOf(item.entity).toLowerCase());
+    for (const row of buildSearchRows(item.entity, own)) search.push({ entity_id: id, ...row });
+    text.push({ id, body: fullTextOf(item.entity) });
+  }
+  for (const part of chunks(relations, 500)) await db.insertInto('catalog_relations').values(part).execute();
+  for (const part of chunks(search, 500)) await db.insertInto('catalog_search').values(part).execute();
+  await adapter.insertFullText(db, CATALOG_FULL_TEXT_TABLE, text);
+}
+
+/** Removes relations, search and full-text rows derived from these entities. */
+async function deriveNothingFrom(db: Kysely<CatalogTables>, adapter: DialectAdapter, ids: number[]): Promise<void> {
+  for (const part of chunks(ids, 500)) {
+    await db.deleteFrom('catalog_relations').where('origin_id', 'in', part).execute();
+    await db.deleteFrom('catalog_search').where('entity_id', 'in', part).execute();
+  }
+  await adapter.deleteFullText(db, CATALOG_FULL_TEXT_TABLE, ids);
+}
+
+export async function deleteEntityRows(db: Kysely<CatalogTables>, adapter: DialectAdapter, ids: number[]): Promise<void> {
+  await deriveNothingFrom(db, adapter, ids);
+  for (const part of chunks(ids, 500)) await db.deleteFrom('catalog_entities').where('id', 'in', part).execute();
+}
+
+const MAX_SEARCH_VALUE = 200;
+
+/**
+ * Flattens an entity to (key, value) rows for filters and facets, as Backstage does: nested keys
+ * joined by dots, one row per array element, `relations.<type>` for outgoing relations.
+ */
+export function buildSearchRows(entity: Entity, outgoing: Array<{ type: string; target: string }>): Array<{ key: string; value: string | null; original_value: string | null }> {
+  const rows: Array<{ key: string; value: string | null; original_value: string | null }> = [];
+  const push = (key: string, value: unknown) => {
+    if (value === null || value === undefined) {
+      rows.push({ key, value: null, original_value: null });
+      return;
+    }
+    const text = String(value);
+    if (text.length > MAX_SEARCH_VALUE || key.length > MAX_SEARCH_VALUE) return;
+    rows.push({ key, value: text.toLowerCase(), original_value: text });
+  };
+  const walk = (prefix: string, value: unknown) => {
+    if (Array.isArray(value)) {
+      for (const element of value) walk(prefix, element);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k.toLowerCase()}` : k.toLowerCase(), v);
+    } else {
+      push(prefix, value);
+    }
+  };
+  const { relations: _relations, ...rest } = entity;
+  walk('', { ...rest, metadata: { namespace: 'default', ...entity.metadata } });
+  for (const r of outgoing) push(`relations.${r.type.toLowerCase()}`, r.target);
+  return rows;
+}
+
+function fullTextOf(entity: Entity): string {
+  const { name, title, description, tags } = entity.metadata;
+  return [name, title, description, ...(tags ?? [])].filter((v) => typeof v === 'string').join(' ');
+}
