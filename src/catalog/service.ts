@@ -15,7 +15,7 @@ import {
   kindDefinitionFromConfig,
   kindDefinitionFromEntity,
   parseCatalogFile,
-  resolveSubstitutions,
+  parseCatalogFileWithSubstitutions,
   validateEntity,
   type Entity,
   type KindDefinition,
@@ -26,6 +26,8 @@ import { applyEntities, deleteEntityRows, type ApplyEntitiesResult, type Incomin
 import type { CatalogTables, DbLocationRow, DbProblemRow } from './tables.js';
 
 export const REFRESH_LOCATION_JOB = 'catalog.refresh-location';
+
+const SUBSTITUTION_PATTERN = /\$(text|json|yaml)\b/;
 
 export interface LocationView {
   id: string;
@@ -238,18 +240,14 @@ export class CatalogService {
     const incoming: IncomingEntity[] = [];
     const errors: Array<Omit<ProblemView, 'kind' | 'locationId'>> = [];
     for (const file of files) {
-      const parsed = parseCatalogFile(file.content, file.path, this.registry);
+      // Placeholders are resolved before validation, so what they bring in is checked too.
+      const parsed = SUBSTITUTION_PATTERN.test(file.content)
+        ? await parseCatalogFileWithSubstitutions(file.content, file.path, this.registry, (relative) => contents.readRelative(file.path, relative))
+        : parseCatalogFile(file.content, file.path, this.registry);
       for (const error of parsed.errors) {
         errors.push({ entityRef: null, file: file.path, line: error.location.line ?? null, column: error.location.column ?? null, rule: error.rule, message: error.message });
       }
-      for (const { entity, location } of parsed.entities) {
-        try {
-          const resolved = (await resolveSubstitutions(entity, (relative) => contents.readRelative(file.path, relative))) as Entity;
-          incoming.push({ entity: resolved, file: file.path, line: location.line ?? null });
-        } catch (error) {
-          errors.push({ entityRef: null, file: file.path, line: location.line ?? null, column: location.column ?? null, rule: 'substitution', message: describeError(error) });
-        }
-      }
+      for (const { entity, location } of parsed.entities) incoming.push({ entity, file: file.path, line: location.line ?? null });
     }
     return { incoming, errors };
   }
@@ -280,7 +278,7 @@ export class CatalogService {
     const known = new Map((await this.db.selectFrom('catalog_files').select(['path', 'hash']).where('location_id', '=', locationId).execute()).map((f) => [f.path, f.hash]));
     const hashes = new Map(contents.files.map((f) => [f.path, createHash('sha1').update(f.content).digest('hex')]));
     // Files with $text/$json/$yaml depend on other files: always re-read them.
-    const changed = contents.files.filter((f) => known.get(f.path) !== hashes.get(f.path) || /\$(text|json|yaml)\b/.test(f.content));
+    const changed = contents.files.filter((f) => known.get(f.path) !== hashes.get(f.path) || SUBSTITUTION_PATTERN.test(f.content));
     const removed = [...known.keys()].filter((p) => !hashes.has(p));
     const { incoming, errors } = await this.parseFiles(contents, changed);
     const touchedFiles = [...changed.map((f) => f.path), ...removed];
