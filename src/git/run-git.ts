@@ -39,6 +39,8 @@ export function runGit(args: string[], options: RunGitOptions = {}): Promise<Buf
       if (code === 0) resolve(Buffer.concat(out));
       else reject(new GitError(args, stderr, code));
     });
+    // git may exit without reading its input (an error, or a command that takes none).
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { postgresAvailable, postgresDatabase } from '../../test/support/databases.js';
 import { REPO_ROOT, runPlinth, startPlinthServer, type RunningServer } from '../../test/support/server.js';
+import { allMigrations } from './platform.js';
 
 const describePostgres = postgresAvailable ? describe : describe.skip;
 
@@ -26,7 +27,7 @@ describePostgres('scale-out on one PostgreSQL database', () => {
     await client.connect();
     const { rows } = await client.query('select name from plinth_migrations order by name');
     await client.end();
-    expect(rows.map((r) => r.name)).toEqual(['0001-store-jobs-workers-events', '0002-auth-users-tokens-sessions-audit']);
+    expect(rows.map((r) => r.name)).toEqual(allMigrations.map((m) => m.name));
   });
 
   describe('two replicas', () => {
