@@ -4,11 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { testDatabases } from '../../test/support/databases.js';
-import { createTestPlatform, type TestPlatform } from '../../test/support/platform.js';
-import { systemActor } from '../auth/actor.js';
+import { createTestApp, type TestApp } from '../../test/support/platform.js';
 import { createApiToken } from '../auth/tokens.js';
 import { authDb, createGroup, createUser } from '../auth/users.js';
-import { buildApp } from '../server/app.js';
 
 const yaml = (...docs: string[]) => docs.join('\n---\n');
 const component = (name: string, owner: string, extra = '') => `apiVersion: backstage.io/v1alpha1
@@ -24,7 +22,7 @@ spec:
 ${extra}`;
 
 describe.each(testDatabases)('catalog on $name', (database) => {
-  let t: TestPlatform;
+  let t: TestApp;
   let app: FastifyInstance;
   let admin: string;
   let member: string;
@@ -32,19 +30,15 @@ describe.each(testDatabases)('catalog on $name', (database) => {
   let dir: string;
 
   beforeAll(async () => {
-    t = await createTestPlatform(database);
-    app = await buildApp(t.platform);
-    await app.ready();
+    t = await createTestApp(database);
+    ({ app, tokens: { admin, viewer } } = t);
     const db = authDb(t.platform.store);
-    admin = (await createApiToken(db, { name: 'root', role: 'admin', createdBy: systemActor().ref })).token;
-    viewer = (await createApiToken(db, { name: 'reader', role: 'viewer', createdBy: systemActor().ref })).token;
     const alice = await createUser(db, { name: 'alice', role: 'member' });
     await createGroup(db, { name: 'team-a', members: ['alice'] });
     member = (await createApiToken(db, { name: 'alice-cli', role: 'member', userId: alice.id, createdBy: 'user:alice' })).token;
     dir = mkdtempSync(path.join(tmpdir(), 'plinth-catalog-'));
   });
   afterAll(async () => {
-    await app.close();
     await t.close();
     rmSync(dir, { recursive: true, force: true });
   });

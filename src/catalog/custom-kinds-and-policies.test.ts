@@ -5,11 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { testDatabases } from '../../test/support/databases.js';
-import { createTestPlatform, type TestPlatform } from '../../test/support/platform.js';
-import { systemActor } from '../auth/actor.js';
-import { createApiToken } from '../auth/tokens.js';
-import { authDb } from '../auth/users.js';
-import { buildApp } from '../server/app.js';
+import { createTestApp, type TestApp } from '../../test/support/platform.js';
 
 const kindDefinition = `apiVersion: plinth.dev/v1alpha1
 kind: KindDefinition
@@ -32,21 +28,19 @@ spec:
 `;
 
 describe.each(testDatabases)('custom kinds, orphan deletion and GitHub webhooks on $name', (database) => {
-  let t: TestPlatform;
+  let t: TestApp;
   let app: FastifyInstance;
   let token: string;
   let dir: string;
   beforeAll(async () => {
-    t = await createTestPlatform(database, (config) => {
+    t = await createTestApp(database, (config) => {
       config.catalog.orphanStrategy = 'delete';
       config.catalog.webhookSecret = 'github-secret';
     });
-    app = await buildApp(t.platform);
-    token = (await createApiToken(authDb(t.platform.store), { name: 'root', role: 'admin', createdBy: systemActor().ref })).token;
+    ({ app, tokens: { admin: token } } = t);
     dir = mkdtempSync(path.join(tmpdir(), 'plinth-kinds-'));
   });
   afterAll(async () => {
-    await app.close();
     await t.close();
     rmSync(dir, { recursive: true, force: true });
   });

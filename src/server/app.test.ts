@@ -1,30 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { testDatabases } from '../../test/support/databases.js';
-import { createTestPlatform, type TestPlatform } from '../../test/support/platform.js';
-import { systemActor } from '../auth/actor.js';
-import { createApiToken } from '../auth/tokens.js';
+import { createTestApp, type TestApp } from '../../test/support/platform.js';
 import { authDb } from '../auth/users.js';
 import { buildApp } from './app.js';
 
 describe.each(testDatabases)('HTTP API on $name', (database) => {
-  let t: TestPlatform;
+  let t: TestApp;
   let app: FastifyInstance;
   let admin: string;
   let viewer: string;
 
   beforeAll(async () => {
-    t = await createTestPlatform(database);
-    app = await buildApp(t.platform);
-    await app.ready();
-    const db = authDb(t.platform.store);
-    admin = (await createApiToken(db, { name: 'root', role: 'admin', createdBy: systemActor().ref })).token;
-    viewer = (await createApiToken(db, { name: 'reader', role: 'viewer', createdBy: systemActor().ref })).token;
+    t = await createTestApp(database);
+    ({ app, tokens: { admin, viewer } } = t);
   });
-  afterAll(async () => {
-    await app.close();
-    await t.close();
-  });
+  afterAll(() => t.close());
 
   const auth = (token: string) => ({ authorization: `Bearer ${token}` });
   const auditCount = async () => Number((await authDb(t.platform.store).selectFrom('audit_log').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);

@@ -1,5 +1,10 @@
 import { loadConfig, type PlinthConfig } from '../../src/core/config.js';
 import { createPlatform, type Platform } from '../../src/server/platform.js';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/server/app.js';
+import { systemActor } from '../../src/auth/actor.js';
+import { createApiToken } from '../../src/auth/tokens.js';
+import { authDb } from '../../src/auth/users.js';
 import type { TestDatabase } from './databases.js';
 
 export interface TestPlatform {
@@ -20,6 +25,33 @@ export async function createTestPlatform(database: TestDatabase, adjust: (config
     async close() {
       await platform.close();
       await created.drop();
+    },
+  };
+}
+
+export interface TestApp extends TestPlatform {
+  app: FastifyInstance;
+  /** Service tokens of each role, made directly in the database. */
+  tokens: { admin: string; viewer: string };
+}
+
+/** A platform with its HTTP app (not listening: use `app.inject`) and an admin and a viewer token. */
+export async function createTestApp(database: TestDatabase, adjust?: (config: PlinthConfig) => void): Promise<TestApp> {
+  const t = await createTestPlatform(database, adjust);
+  const app = await buildApp(t.platform);
+  await app.ready();
+  const db = authDb(t.platform.store);
+  const tokens = {
+    admin: (await createApiToken(db, { name: 'root', role: 'admin', createdBy: systemActor().ref })).token,
+    viewer: (await createApiToken(db, { name: 'reader', role: 'viewer', createdBy: systemActor().ref })).token,
+  };
+  return {
+    ...t,
+    app,
+    tokens,
+    async close() {
+      await app.close();
+      await t.close();
     },
   };
 }
