@@ -70,15 +70,12 @@ export function registerEventRoutes(app: FastifyInstance, platform: Platform): v
         }
       };
       // Other replicas' events arrive through NOTIFY; ours through the in-process signal.
-      const onEvent = () => void send();
-      store.signals.on(EVENTS_CHANNEL, onEvent);
-      const unlisten = store.adapter.supportsNotify ? await store.adapter.listen(EVENTS_CHANNEL, onEvent) : undefined;
+      const unlisten = await store.onNotification(EVENTS_CHANNEL, () => void send());
       const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), 15_000);
       await send();
       request.raw.on('close', () => {
         clearInterval(keepAlive);
-        store.signals.off(EVENTS_CHANNEL, onEvent);
-        void unlisten?.();
+        unlisten();
       });
     },
   );

@@ -87,8 +87,7 @@ export async function subscribeToEvents(
     pending = true;
     wake?.();
   };
-  store.signals.on(EVENTS_CHANNEL, onEvent);
-  const unlisten = store.adapter.supportsNotify ? await store.adapter.listen(EVENTS_CHANNEL, onEvent) : undefined;
+  const unlisten = await store.onNotification(EVENTS_CHANNEL, onEvent);
 
   async function processBatch(): Promise<number> {
     return store.transaction(async (trx) => {
@@ -148,8 +147,7 @@ export async function subscribeToEvents(
       stopped = true;
       wake?.();
       await done;
-      store.signals.off(EVENTS_CHANNEL, onEvent);
-      await unlisten?.();
+      unlisten();
     },
   };
 }

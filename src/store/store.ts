@@ -15,6 +15,12 @@ export interface Store {
   adapter: DialectAdapter;
   /** In-process signals (`job:enqueued`, `event:appended`) so local waiters wake without polling. */
   signals: EventEmitter;
+  /**
+   * Calls fn for every notification on channel, from this process (signals) and, where the
+   * database supports it, from other processes. One LISTEN connection per channel serves every
+   * caller of this process. Returns the function that stops listening.
+   */
+  onNotification(channel: string, fn: (payload: string) => void): Promise<() => void>;
   /** A write transaction: the one way capabilities make a change atomic. */
   transaction<T>(fn: (trx: Kysely<StoreTables>) => Promise<T>): Promise<T>;
   /** Fails with STORE_UNREACHABLE when the database does not answer. */
@@ -40,10 +46,25 @@ export function openStore(options: OpenStoreOptions): Store {
   const { db, adapter } = opened;
   const signals = new EventEmitter();
   signals.setMaxListeners(0);
+  // Notifications from other processes, re-emitted on `remote:<channel>`.
+  const remote = new Map<string, Promise<() => Promise<void>>>();
   return {
     db,
     adapter,
     signals,
+    async onNotification(channel, fn) {
+      const listener = (payload: unknown) => fn(String(payload));
+      signals.on(channel, listener);
+      if (adapter.supportsNotify) {
+        if (!remote.has(channel)) remote.set(channel, adapter.listen(channel, (payload) => signals.emit(`remote:${channel}`, payload)));
+        await remote.get(channel);
+        signals.on(`remote:${channel}`, listener);
+      }
+      return () => {
+        signals.off(channel, listener);
+        signals.off(`remote:${channel}`, listener);
+      };
+    },
     transaction: (fn) => adapter.writeTransaction(db, fn),
     async ping() {
       try {
