@@ -16,6 +16,7 @@ const LAYERS: Record<string, number> = {
   runtimes: 3,
   git: 3,
   catalog: 4,
+  repositories: 4,
   templates: 4,
   pipelines: 4,
   environments: 4,

@@ -21,8 +21,9 @@ describe('npm start', () => {
       const url = await new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`npm start did not print its URL:\n${output}`)), 240_000);
         child.stdout.on('data', () => {
+          // The URL, then the demo lines: wait for the last of them.
           const match = /running at (http:\/\/\S+)/.exec(output);
-          if (match) {
+          if (match && output.includes('Guests may look around')) {
             clearTimeout(timer);
             resolve(match[1]!);
           }

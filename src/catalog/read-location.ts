@@ -24,6 +24,8 @@ export interface ReadLocationOptions {
   cacheDir: string;
   /** Credentials for remote git hosts, by URL prefix. */
   gitCredentials?: Array<{ urlPrefix: string; token: string }>;
+  /** The local bare repository behind a git URL, when Plinth hosts it. */
+  localRepository?: (url: string) => string | undefined;
 }
 
 const GLOB_CHARS = /[*?[{]/;
@@ -138,7 +140,7 @@ async function readGitLocation(git: { repo: string; branch: string; path: string
   const credentials = options.gitCredentials?.find((c) => git.repo.startsWith(c.urlPrefix));
   let gitDir: string;
   try {
-    gitDir = await syncMirror(git.repo, options.cacheDir, { token: credentials?.token });
+    gitDir = options.localRepository?.(git.repo) ?? (await syncMirror(git.repo, options.cacheDir, { token: credentials?.token }));
   } catch (error) {
     throw unreadable(git.repo, (error as Error).message, error);
   }

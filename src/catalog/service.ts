@@ -59,6 +59,8 @@ export interface CatalogServiceDeps {
   config: CatalogConfig;
   dataDir: string;
   logger?: Logger;
+  /** The local bare repository behind a git URL, when this Plinth hosts it. */
+  localRepository?: (url: string) => string | undefined;
 }
 
 export function toLocationView(row: DbLocationRow): LocationView {
@@ -232,7 +234,7 @@ export class CatalogService {
   }
 
   private readOptions() {
-    return { cacheDir: path.join(this.deps.dataDir, 'catalog-git'), gitCredentials: this.deps.config.gitCredentials };
+    return { cacheDir: path.join(this.deps.dataDir, 'catalog-git'), gitCredentials: this.deps.config.gitCredentials, localRepository: this.deps.localRepository };
   }
 
   /** Parses files: entities (with substitutions resolved) and located errors. */

@@ -52,6 +52,8 @@ export const ERROR_CODES = {
   CATALOG_LOCATION_EXISTS: 'conflict',
   CATALOG_LOCATION_UNREADABLE: 'unavailable',
   CATALOG_WEBHOOK_SIGNATURE_INVALID: 'unauthenticated',
+  REPOSITORY_NOT_FOUND: 'not-found',
+  REPOSITORY_EXISTS: 'conflict',
   CLI_SERVER_REQUIRED: 'input',
   CLI_REQUEST_FAILED: 'unavailable',
   INTERNAL: 'internal',

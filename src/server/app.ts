@@ -14,6 +14,7 @@ import { resolveSession, SESSION_COOKIE } from '../auth/sessions.js';
 import { authDb } from '../auth/users.js';
 import { registerAuthRoutes } from '../auth/routes.js';
 import { registerCatalogRoutes } from '../catalog/routes.js';
+import { registerGitHttpRoutes, registerRepositoryRoutes } from '../repositories/routes.js';
 import type { QueueWorker } from '../store/queue/worker.js';
 import type { Platform } from './platform.js';
 import { routeAccess, type RouteAccess } from '../auth/route-access.js';
@@ -62,7 +63,7 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (!request.url.startsWith('/api/')) return;
+    if (!request.url.startsWith('/api/') && !request.url.startsWith('/git/')) return;
     const context = await authenticate(platform, request);
     if (context) setAccessContext(request, context);
   });
@@ -112,10 +113,13 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
       registerAuthRoutes(api, platform);
       registerEventRoutes(api, platform);
       registerJobRoutes(api, platform);
+      await api.register(async (repositoryApi) => registerRepositoryRoutes(repositoryApi, platform), { prefix: '/repositories' });
       await api.register(async (catalogApi) => registerCatalogRoutes(catalogApi, { store: platform.store, authorizer: platform.authorizer, catalog: platform.catalog, webhookSecret: platform.config.catalog.webhookSecret }), { prefix: '/catalog' });
     },
     { prefix: '/api' },
   );
+
+  registerGitHttpRoutes(app, platform);
 
   const webRoot = options.webRoot ?? path.join(packageRoot, 'web', 'dist');
   const hasPortal = existsSync(path.join(webRoot, 'index.html'));

@@ -14,9 +14,12 @@ import { createSecretMasker, type SecretMasker } from '../secrets/masking.js';
 import { catalogMigrations } from '../catalog/migrations.js';
 import { catalogActions, catalogPermissionRules } from '../catalog/actions.js';
 import { CatalogService } from '../catalog/service.js';
+import { repositoryMigrations } from '../repositories/migrations.js';
+import { repositoryActions, repositoryPermissionRules } from '../repositories/actions.js';
+import { RepositoryService } from '../repositories/service.js';
 
 /** Every capability's migrations, in their global order. */
-export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations, ...catalogMigrations].sort((a, b) => a.name.localeCompare(b.name));
+export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations, ...catalogMigrations, ...repositoryMigrations].sort((a, b) => a.name.localeCompare(b.name));
 
 /** Every capability's job handlers. */
 export function jobHandlersOf(platform: Platform): JobHandler[] {
@@ -35,6 +38,7 @@ export interface Platform {
   secretBox: SecretBox;
   masker: SecretMasker;
   catalog: CatalogService;
+  repositories: RepositoryService;
   jobObservers: Array<(finished: JobFinished) => void>;
   close(): Promise<void>;
 }
@@ -69,7 +73,17 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
   authorizer.defineActions(authActions);
   authorizer.defineActions(catalogActions);
   catalogPermissionRules.forEach((rule) => authorizer.addRule(rule));
-  const catalog = new CatalogService({ store, config: config.catalog, dataDir: config.dataDir, logger: logger.child({ component: 'catalog' }) });
+  authorizer.defineActions(repositoryActions);
+  repositoryPermissionRules.forEach((rule) => authorizer.addRule(rule));
+  const repositories = new RepositoryService({ store, dataDir: config.dataDir, publicUrl: () => config.publicUrl });
+  const catalog = new CatalogService({
+    store,
+    config: config.catalog,
+    dataDir: config.dataDir,
+    logger: logger.child({ component: 'catalog' }),
+    // Locations in repositories Plinth hosts are read from disk, not over HTTP.
+    localRepository: (url) => repositories.localGitDirOf(url),
+  });
   await catalog.reloadKinds();
   return {
     config,
@@ -79,6 +93,7 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     secretBox,
     masker,
     catalog,
+    repositories,
     jobObservers: [],
     close: () => store.destroy(),
   };

@@ -70,14 +70,16 @@ export interface EventSubscription {
 }
 
 /**
- * Feeds every event after the subscriber's durable cursor to `handle`, in order, and moves the
- * cursor in the same transaction as the handler's writes: a crash re-delivers, never skips.
- * Wakes on new events (in-process signal or NOTIFY); polls as a fallback.
+ * Feeds every event after the subscriber's durable cursor (for a new subscriber: every event
+ * from now on) to `handle`, in order, then moves the
+ * cursor. Delivery is at-least-once (a crash, or two replicas reading the same batch, repeat an
+ * event), so handlers must be idempotent. Handlers run outside any transaction, so they may call
+ * any service. Wakes on new events (in-process signal or NOTIFY); polls as a fallback.
  */
 export async function subscribeToEvents(
   store: Store,
   name: string,
-  handle: (event: DomainEvent, trx: Kysely<StoreTables>) => Promise<void>,
+  handle: (event: DomainEvent) => Promise<void>,
   options: { types?: string[]; pollMs?: number; onError?: (error: unknown) => void } = {},
 ): Promise<EventSubscription> {
   let stopped = false;
@@ -88,32 +90,20 @@ export async function subscribeToEvents(
     wake?.();
   };
   const unlisten = await store.onNotification(EVENTS_CHANNEL, onEvent);
+  // A new subscriber starts from now; an existing one resumes where it stopped.
+  await store.db.insertInto('event_cursors').values({ name, seq: await latestEventSeq(store), updated_at: Date.now() }).onConflict((oc) => oc.column('name').doNothing()).execute();
 
   async function processBatch(): Promise<number> {
-    return store.transaction(async (trx) => {
-      // Replicas share the cursor: the row lock makes one of them process a batch at a time.
-      await trx.insertInto('event_cursors').values({ name, seq: 0, updated_at: Date.now() }).onConflict((oc) => oc.column('name').doNothing()).execute();
-      const cursor = await trx
-        .selectFrom('event_cursors')
-        .select('seq')
-        .where('name', '=', name)
-        .$if(store.adapter.supportsSkipLocked, (qb) => qb.forUpdate())
-        .executeTakeFirst();
-      const after = cursor?.seq ?? 0;
-      let query = trx.selectFrom('events').selectAll().where('seq', '>', after).orderBy('seq').limit(200);
-      if (options.types?.length) query = query.where('type', 'in', options.types);
-      const rows = await query.execute();
-      if (rows.length === 0) return 0;
-      for (const row of rows) await handle(toDomainEvent(row), trx);
-      const seq = rows[rows.length - 1]!.seq;
-      const now = Date.now();
-      await trx
-        .insertInto('event_cursors')
-        .values({ name, seq, updated_at: now })
-        .onConflict((oc) => oc.column('name').doUpdateSet({ seq, updated_at: now }))
-        .execute();
-      return rows.length;
-    });
+    const cursor = await store.db.selectFrom('event_cursors').select('seq').where('name', '=', name).executeTakeFirstOrThrow();
+    let query = store.db.selectFrom('events').selectAll().where('seq', '>', cursor.seq).orderBy('seq').limit(200);
+    if (options.types?.length) query = query.where('type', 'in', options.types);
+    const rows = await query.execute();
+    if (rows.length === 0) return 0;
+    for (const row of rows) await handle(toDomainEvent(row));
+    const seq = rows[rows.length - 1]!.seq;
+    // Only forward: a slower replica must not move the cursor back.
+    await store.db.updateTable('event_cursors').set({ seq, updated_at: Date.now() }).where('name', '=', name).where('seq', '<', seq).execute();
+    return rows.length;
   }
 
   const done = (async () => {
@@ -124,6 +114,7 @@ export async function subscribeToEvents(
           while (!stopped && (await processBatch()) > 0);
         } catch (error) {
           options.onError?.(error);
+          await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
           pending = true;
         }
         continue;
