@@ -5,6 +5,7 @@ import { registerServeCommands } from './commands/serve.js';
 import { registerTokenCommands } from './commands/token.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerCatalogCommands } from './commands/catalog.js';
+import { registerRepoCommands } from './commands/repo.js';
 
 export function createProgram(): Command {
   const program = new Command('plinth')
@@ -19,6 +20,7 @@ export function createProgram(): Command {
   registerTokenCommands(program);
   registerLoginCommand(program);
   registerCatalogCommands(program);
+  registerRepoCommands(program);
   return program;
 }
 

@@ -57,6 +57,20 @@ spec:
     expect(graph.stdout).toContain('ownerOf → component:default/billing');
   });
 
+  it('creates, lists, prints the clone URL of, and deletes hosted repositories', async () => {
+    const created = await runPlinth(['repo', 'create', 'team/web-app', '--owner', 'group:default/finance', '-o', 'json'], { env });
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ namespace: 'team', name: 'web-app', cloneUrl: expect.stringMatching(/\/git\/team\/web-app\.git$/) });
+    const listed = await runPlinth(['repo', 'list'], { env });
+    expect(listed.stdout).toMatch(/team\/web-app\s+group:default\/finance\s+main/);
+    const url = await runPlinth(['repo', 'clone-url', 'team/web-app'], { env });
+    expect(url.stdout.trim()).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*\/git\/team\/web-app\.git$/);
+    expect((await runPlinth(['repo', 'delete', 'team/web-app'], { env })).code).toBe(0);
+    const gone = await runPlinth(['repo', 'clone-url', 'team/web-app'], { env });
+    expect(gone.code).toBe(3);
+    expect(gone.stderr).toContain('no repository team/web-app [REPOSITORY_NOT_FOUND]');
+  });
+
   it('says clearly when an entity does not exist (exit 3)', async () => {
     const missing = await runPlinth(['catalog', 'get', 'component:default/nope'], { env });
     expect(missing.code).toBe(3);

@@ -65,7 +65,9 @@ export function registerServeCommands(program: Command): void {
       const app = await buildApp(platform, { worker });
       const address = await app.listen({ host: config.host, port: config.port });
       const port = new URL(address).port;
-      const url = config.port === 0 ? `http://${config.host}:${port}` : config.publicUrl;
+      // With port 0 the default public URL is only known now.
+      if (config.publicUrl.endsWith(':0')) config.publicUrl = `${config.publicUrl.slice(0, -2)}:${port}`;
+      const url = config.publicUrl;
       process.stdout.write(`Plinth is running at ${bold(url)}  (database ${describeDatabase(config.databaseUrl, config.dataDir)})\n`);
       if (demo?.adminToken) {
         process.stdout.write(`Demo admin token (shown once; log in with it in the portal): ${demo.adminToken}\n`);
