@@ -83,3 +83,118 @@ export interface DomainEvent {
   payload: unknown;
   createdAt: string;
 }
+
+// ---------- catalog (/api/catalog, Backstage-compatible) ----------
+
+export interface EntityLink {
+  url: string;
+  title?: string;
+  icon?: string;
+  type?: string;
+}
+
+export interface EntityMetadata {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  etag?: string;
+  title?: string;
+  description?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  tags?: string[];
+  links?: EntityLink[];
+  [key: string]: unknown;
+}
+
+export interface EntityRelation {
+  type: string;
+  /** `kind:namespace/name`, lower case: `group:default/team-a`. */
+  targetRef: string;
+}
+
+/** An entity. Responses asked with `fields` carry only those fields, so everything but the name may be missing. */
+export interface Entity {
+  apiVersion?: string;
+  kind: string;
+  metadata: EntityMetadata;
+  spec?: Record<string, unknown>;
+  relations?: EntityRelation[];
+}
+
+export interface EntityPage {
+  items: Entity[];
+  totalItems: number;
+  /** Each cursor carries the whole query: pass it alone (and optionally `limit`) for that page. */
+  pageInfo: { nextCursor?: string; prevCursor?: string };
+}
+
+export interface FacetCount {
+  value: string;
+  count: number;
+}
+
+export interface CatalogLocation {
+  id: string;
+  type: string;
+  target: string;
+  parentId?: string | null;
+  origin?: string;
+  status: 'pending' | 'ok' | 'error' | string;
+  lastError: string | null;
+  refreshedAt: string | null;
+  createdBy?: string;
+  createdAt?: string;
+}
+
+export interface CatalogProblem {
+  kind: 'error' | 'conflict';
+  locationId: string | null;
+  entityRef: string | null;
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  rule: string;
+  message: string;
+}
+
+export interface EntityStatus {
+  orphan: boolean;
+  /** `location:<id>` or `provider:<name>`. */
+  source: string;
+  location: CatalogLocation | null;
+  /** The descriptor file: a path, or a URL (git files are `<repo>.git/blob/<branch>/<path>`). */
+  file: string | null;
+  line: number | null;
+  problems: CatalogProblem[];
+}
+
+export interface GraphNode {
+  ref: string;
+  entity: { kind: string; metadata: { name: string; namespace?: string; title?: string }; spec?: { type?: string } } | null;
+}
+
+export interface GraphEdge {
+  source: string;
+  type: string;
+  target: string;
+}
+
+export interface RelationGraph {
+  root: string;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  truncated: boolean;
+}
+
+export interface RegisterLocationInput {
+  type: 'url' | 'file';
+  target: string;
+}
+
+export interface RegisterLocationResult {
+  location: CatalogLocation;
+  entities: Entity[];
+  /** True when this location was registered already (dry runs only; registering it again is refused). */
+  exists?: boolean;
+}
