@@ -19,7 +19,7 @@ import { useTheme, type Theme } from './theme.js';
 import { ThemeToggle } from './theme-toggle.js';
 
 const PAGES: Array<[path: string, render: (pathname: string) => ReactNode]> = [
-  ['/catalog', () => <CatalogPage />],
+  ['/catalog', (pathname) => <CatalogPage pathname={pathname} />],
   ['/create', () => <CreatePage />],
   ['/pipelines', () => <PipelinesPage />],
   ['/environments', () => <EnvironmentsPage />],

@@ -5,7 +5,22 @@ import { hasNavigated } from '../app/router.js';
  * A page: sets the document title and moves focus to the heading when the page opens, so
  * keyboard and screen-reader users land on the new content after navigating.
  */
-export function Page({ title, description, actions, children }: { title: string; description?: ReactNode; actions?: ReactNode; children?: ReactNode }) {
+export function Page({
+  title,
+  description,
+  actions,
+  before,
+  className,
+  children,
+}: {
+  title: string;
+  description?: ReactNode;
+  actions?: ReactNode;
+  /** Above the heading, e.g. breadcrumbs. */
+  before?: ReactNode;
+  className?: string;
+  children?: ReactNode;
+}) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · Plinth`;
@@ -13,7 +28,8 @@ export function Page({ title, description, actions, children }: { title: string;
     if (hasNavigated()) heading.current?.focus();
   }, [title]);
   return (
-    <div className="page">
+    <div className={className ? `page ${className}` : 'page'}>
+      {before}
       <div className="page__header">
         <div>
           <h1 ref={heading} tabIndex={-1}>
