@@ -173,7 +173,10 @@ export function CatalogList() {
                   </button>
                 }
               >
-                <p>Nothing in the catalog matches {query.q ? <>“{query.q}” with </> : null}these filters.</p>
+                <p>
+                  Nothing in the catalog matches {query.q ? `“${query.q}”` : 'these filters'}
+                  {query.q && FACETS.some((f) => query.selected[f.param].length > 0) ? ' with these filters' : ''}.
+                </p>
               </EmptyState>
             ) : (
               <EmptyState
