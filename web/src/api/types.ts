@@ -86,32 +86,9 @@ export interface DomainEvent {
 
 // ---------- catalog (/api/catalog, Backstage-compatible) ----------
 
-export interface EntityLink {
-  url: string;
-  title?: string;
-  icon?: string;
-  type?: string;
-}
-
-export interface EntityMetadata {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  etag?: string;
-  title?: string;
-  description?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  tags?: string[];
-  links?: EntityLink[];
-  [key: string]: unknown;
-}
-
-export interface EntityRelation {
-  type: string;
-  /** `kind:namespace/name`, lower case: `group:default/team-a`. */
-  targetRef: string;
-}
+// Shared with the server: one definition of the descriptor shapes (type-only, erased in the bundle).
+export type { EntityLink, EntityMetadata, EntityRelation } from '../../../src/catalog/model/entity.js';
+import type { EntityMetadata, EntityRelation } from '../../../src/catalog/model/entity.js';
 
 /** An entity. Responses asked with `fields` carry only those fields, so everything but the name may be missing. */
 export interface Entity {
@@ -147,16 +124,8 @@ export interface CatalogLocation {
   createdAt?: string;
 }
 
-export interface CatalogProblem {
-  kind: 'error' | 'conflict';
-  locationId: string | null;
-  entityRef: string | null;
-  file: string | null;
-  line: number | null;
-  column: number | null;
-  rule: string;
-  message: string;
-}
+export type { ProblemView as CatalogProblem } from '../../../src/catalog/service.js';
+import type { ProblemView as CatalogProblem } from '../../../src/catalog/service.js';
 
 export interface EntityStatus {
   orphan: boolean;
