@@ -16,6 +16,7 @@ export interface Benchmark {
 /** Register a benchmark here: name → module whose default export is a Benchmark. */
 const benchmarks: Record<string, () => Promise<{ default: Benchmark }>> = {
   queue: () => import('./queue.js'),
+  catalog: () => import('./catalog.js'),
 };
 
 function format(value: number): string {

@@ -27,17 +27,30 @@ export function parseEntityFilter(params: string[] | string | undefined): Entity
 
 type EntitiesBuilder = ExpressionBuilder<CatalogTables & { e: CatalogTables['catalog_entities'] }, 'e'>;
 
+/**
+ * The filter as SQL. `kind` is answered by the entity's own column (stored lower-cased, as the
+ * search rows hold it; every entity has one): a kind alone is read from the (kind, name) index,
+ * and next to other keys it is checked on the few rows those select. Other keys go through
+ * the search rows' (key, value) index.
+ */
 function filterExpression(eb: EntitiesBuilder, filter: EntityFilter): Expression<SqlBool> {
   return eb.or(
-    filter.map((allOf) =>
-      eb.and(
-        allOf.map(({ key, values }) => {
-          let sub = eb.selectFrom('catalog_search').select('catalog_search.entity_id').where('catalog_search.key', '=', key);
-          if (values) sub = sub.where('catalog_search.value', 'in', values);
-          return eb('e.id', 'in', sub);
-        }),
-      ),
-    ),
+    filter.map((allOf) => {
+      const searched = allOf.filter(({ key }) => key !== 'kind');
+      const conditions: Array<Expression<SqlBool>> = searched.map(({ key, values }) => {
+        let sub = eb.selectFrom('catalog_search').select('catalog_search.entity_id').where('catalog_search.key', '=', key);
+        if (values) sub = sub.where('catalog_search.value', 'in', values);
+        return eb('e.id', 'in', sub);
+      });
+      const kinds = allOf.find(({ key }) => key === 'kind')?.values;
+      if (kinds) {
+        // Next to a search key, the kind must not lead the plan: SQLite (which keeps no statistics)
+        // would scan every entity of the kind through the index instead of checking the few rows the
+        // other key selects. `|| ''` keeps the comparison and hides the index.
+        conditions.push(searched.length ? sql<SqlBool>`(${sql.ref('e.kind')} || '') in (${sql.join(kinds)})` : eb('e.kind', 'in', kinds));
+      }
+      return conditions.length ? eb.and(conditions) : sql<SqlBool>`1 = 1`;
+    }),
   );
 }
 
@@ -99,19 +112,24 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
   const sortKey = column
     ? sql<string>`${sql.ref(`e.${column}`)}`
     : sql<string>`(select min(s.value) from catalog_search s where s.entity_id = e.id and s.key = ${order.field.toLowerCase()})`;
+  // Entity columns are never null: ordering by the bare column lets the (kind, name, id) index serve it.
+  const orderKey = column ? sortKey : sql<string>`coalesce(${sortKey}, '')`;
 
   const backwards = Boolean(cursor.before);
   const ascending = (order.order === 'asc') !== backwards;
-  let page = base().select(['e.id', 'e.uid', 'e.ref', 'e.body', 'e.etag', 'e.orphan', 'e.source_file', 'e.location_id']).select(sortKey.as('sort_key'));
   const anchor = cursor.after ?? cursor.before;
+  // The page's ids in order first, bodies after: the sort never carries the bodies. A first page
+  // counts its matches in the same statement; a page after a cursor counts them separately.
+  let page = base().select(['e.id', 'e.ref']).select(sortKey.as('sort_key'));
   if (anchor) {
     const [value, id] = anchor;
     const op = ascending ? sql.raw('>') : sql.raw('<');
-    page = page.where(sql<SqlBool>`(coalesce(${sortKey}, ''), e.id) ${op} (${value ?? ''}, ${id})`);
+    page = page.where(sql<SqlBool>`(${orderKey}, e.id) ${op} (${value ?? ''}, ${id})`);
   }
   const direction = ascending ? 'asc' : 'desc';
   const rows = await page
-    .orderBy(sql`coalesce(${sortKey}, '')`, direction)
+    .$if(!anchor, (q) => q.select(sql<number>`count(*) over ()`.as('total')))
+    .orderBy(orderKey, direction)
     .orderBy('e.id', direction)
     .limit(query.limit + 1)
     .execute();
@@ -119,15 +137,26 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
   const pageRows = rows.slice(0, query.limit);
   if (backwards) pageRows.reverse();
 
-  const total = await base().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const items = await hydrate(db, pageRows, query.fields);
+  const total = anchor ? Number((await base().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n) : Number((rows[0] as { total?: number } | undefined)?.total ?? 0);
+  const items = await hydrateByIds(db, pageRows, query.fields);
   const first = pageRows[0];
   const last = pageRows[pageRows.length - 1];
   const pageInfo: EntityPage['pageInfo'] = {};
   const key = (row: (typeof pageRows)[number]): [string | number | null, number] => [row.sort_key ?? null, row.id];
   if (last && (backwards || hasMore)) pageInfo.nextCursor = encodeCursor({ query, after: key(last) });
   if (first && (backwards ? hasMore : Boolean(anchor))) pageInfo.prevCursor = encodeCursor({ query, before: key(first) });
-  return { items, totalItems: Number(total.n), pageInfo };
+  return { items, totalItems: total, pageInfo };
+}
+
+/** Entities of a page, in the page's order: bodies and relations are read for these rows only. */
+async function hydrateByIds(db: Kysely<CatalogTables>, page: Array<{ id: number; ref: string }>, fields?: string[]): Promise<Entity[]> {
+  if (!page.length) return [];
+  const [rows, relations] = await Promise.all([
+    db.selectFrom('catalog_entities').select(ROW_COLUMNS).where('id', 'in', page.map((r) => r.id)).execute(),
+    relationsOf(db, page.map((r) => r.ref), fields),
+  ]);
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return toEntities(page.map((r) => byId.get(r.id)).filter((row) => row !== undefined), relations, fields);
 }
 
 interface StoredRow {
@@ -140,19 +169,27 @@ interface StoredRow {
 
 /** Builds API entities from stored rows: uid, etag and the entity's outgoing relations. */
 export async function hydrate(db: Kysely<CatalogTables>, rows: StoredRow[], fields?: string[]): Promise<Entity[]> {
+  return toEntities(rows, await relationsOf(db, rows.map((r) => r.ref), fields), fields);
+}
+
+/** The outgoing relations of these refs (none when `fields` leaves relations out). */
+async function relationsOf(db: Kysely<CatalogTables>, refs: string[], fields?: string[]): Promise<Map<string, EntityRelation[]>> {
   const wantsRelations = !fields?.length || fields.some((f) => f === 'relations' || f.startsWith('relations.'));
   const relations = new Map<string, EntityRelation[]>();
-  if (wantsRelations && rows.length) {
-    for (let i = 0; i < rows.length; i += 500) {
-      const refs = rows.slice(i, i + 500).map((r) => r.ref);
-      const found = await db.selectFrom('catalog_relations').select(['source_ref', 'type', 'target_ref']).where('source_ref', 'in', refs).orderBy('type').orderBy('target_ref').execute();
-      for (const r of found) {
-        const list = relations.get(r.source_ref) ?? [];
-        list.push({ type: r.type, targetRef: r.target_ref });
-        relations.set(r.source_ref, list);
-      }
+  if (!wantsRelations || !refs.length) return relations;
+  for (let i = 0; i < refs.length; i += 500) {
+    const part = refs.slice(i, i + 500);
+    const found = await db.selectFrom('catalog_relations').select(['source_ref', 'type', 'target_ref']).where('source_ref', 'in', part).orderBy('type').orderBy('target_ref').execute();
+    for (const r of found) {
+      const list = relations.get(r.source_ref) ?? [];
+      list.push({ type: r.type, targetRef: r.target_ref });
+      relations.set(r.source_ref, list);
     }
   }
+  return relations;
+}
+
+function toEntities(rows: StoredRow[], relations: Map<string, EntityRelation[]>, fields?: string[]): Entity[] {
   return rows.map((row) => {
     const entity = JSON.parse(row.body) as Entity;
     entity.metadata = { ...entity.metadata, namespace: entity.metadata.namespace ?? 'default', uid: row.uid, etag: row.etag };
@@ -189,8 +226,10 @@ export function pickFields(entity: Entity, fields: string[]): Entity {
 const ROW_COLUMNS = ['id', 'uid', 'ref', 'body', 'etag'] as const;
 
 export async function findEntityByRef(db: Kysely<CatalogTables>, ref: string): Promise<Entity | undefined> {
-  const row = await db.selectFrom('catalog_entities').select(ROW_COLUMNS).where('ref', '=', normalizeRef(ref)).executeTakeFirst();
-  return row ? (await hydrate(db, [row]))[0] : undefined;
+  const normalized = normalizeRef(ref);
+  // The relations are keyed by the ref too: both reads at once (two connections on PostgreSQL).
+  const [row, relations] = await Promise.all([db.selectFrom('catalog_entities').select(ROW_COLUMNS).where('ref', '=', normalized).executeTakeFirst(), relationsOf(db, [normalized])]);
+  return row ? toEntities([row], relations)[0] : undefined;
 }
 
 export async function findEntityByUid(db: Kysely<CatalogTables>, uid: string): Promise<Entity | undefined> {
@@ -219,12 +258,15 @@ export function normalizeRef(ref: string): string {
 export async function entityFacets(db: Kysely<CatalogTables>, facets: string[], filter: EntityFilter): Promise<Record<string, Array<{ value: string; count: number }>>> {
   const out: Record<string, Array<{ value: string; count: number }>> = {};
   for (const facet of facets) {
+    // Grouped by (value, original_value) — the same groups as original_value alone, since value is
+    // its lower case — so that the (key, value, original_value, entity_id) index delivers the rows
+    // in group order and nothing is sorted or read from the table.
     let q = db
       .selectFrom('catalog_search as s')
       .select(['s.original_value as value', (eb) => eb.fn.count<number>('s.entity_id').distinct().as('count')])
       .where('s.key', '=', facet.toLowerCase())
       .where('s.original_value', 'is not', null)
-      .groupBy('s.original_value');
+      .groupBy(['s.value', 's.original_value']);
     if (filter.length) {
       q = q.where('s.entity_id', 'in', (eb) =>
         eb

@@ -1,0 +1,320 @@
+/*
+ * Catalog benchmark: a real `plinth serve` child process ingesting a generated catalog
+ * (the Backstage peer's deterministic generator, /work/shared/peers/backstage/gen.mjs) and
+ * answering the peer's request workload over HTTP. Figures, per database and size N:
+ *
+ *   catalog.<db>.n<N>.ingest_rate         entities/s  POST /locations of the root Location file until
+ *                                                     by-query (every kind of the data set) counts N;
+ *                                                     child locations are refreshed by queue jobs
+ *   catalog.<db>.n<N>.ingest_time         s           the same interval
+ *   catalog.<db>.n<N>.by_ref_p50|p99      ms          GET /entities/by-name/component/default/<name>
+ *   catalog.<db>.n<N>.filtered_page_p50|p99  ms       GET /entities/by-query?filter=kind=component,spec.owner=<team>&limit=100
+ *   catalog.<db>.n<N>.facets_p50|p99      ms          GET /entity-facets?facet=spec.owner
+ *   catalog.<db>.n<N>.fulltext_p50|p99    ms          GET /entities/by-query?fullTextFilterTerm=<word>&fullTextFilterFields=metadata.name,metadata.title&limit=100
+ *   catalog.<db>.n<N>.reingest_unchanged  s           POST /refresh of the root Location entity (its job refreshes
+ *                                                     the whole location tree) until every location's
+ *                                                     refreshedAt is later than the POST; every file is unchanged
+ *   catalog.<db>.n<N>.rss                 MiB         VmRSS of the server after ingestion
+ *   catalog.<db>.n<N>.rss_hwm             MiB         VmHWM (peak RSS) of the server at the end
+ *
+ * Latencies: WARMUP requests, then REQUESTS sequential requests over the manifest's workload
+ * (keep-alive fetch); p50/p99 by nearest rank.
+ *
+ * Tunables (env): CATALOG_BENCH_SIZES (100000), CATALOG_BENCH_DATABASES (sqlite,postgres),
+ * CATALOG_BENCH_REQUESTS (200), CATALOG_BENCH_WARMUP (20), CATALOG_BENCH_GENERATOR (the peer's gen.mjs),
+ * CATALOG_BENCH_DATA (where generated data is kept between runs; default <tmpdir>/plinth-catalog-bench-data),
+ * CATALOG_BENCH_NODE_OPTIONS (extra node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
+ * PLINTH_BENCH_DATABASE_URL (PostgreSQL server for the fresh databases; default the local one).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { REPO_ROOT, runPlinth } from '../test/support/server.js';
+import type { Benchmark, Report } from './run.js';
+
+type DatabaseKind = 'sqlite' | 'postgres';
+
+const ADMIN_URL = process.env.PLINTH_BENCH_DATABASE_URL ?? process.env.PLINTH_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const SIZES = (process.env.CATALOG_BENCH_SIZES ?? '100000').split(',').map((s) => Number(s.trim()));
+const DATABASES = (process.env.CATALOG_BENCH_DATABASES ?? 'sqlite,postgres').split(',').map((s) => s.trim()) as DatabaseKind[];
+const REQUESTS = Number(process.env.CATALOG_BENCH_REQUESTS ?? 200);
+const WARMUP = Number(process.env.CATALOG_BENCH_WARMUP ?? 20);
+const GENERATOR = process.env.CATALOG_BENCH_GENERATOR ?? '/work/shared/peers/backstage/gen.mjs';
+const DATA_ROOT = process.env.CATALOG_BENCH_DATA ?? path.join(tmpdir(), 'plinth-catalog-bench-data');
+const SERVER_NODE_OPTIONS = process.env.CATALOG_BENCH_NODE_OPTIONS;
+const INGEST_TIMEOUT_MS = 3_600_000;
+/** How often ingestion progress is polled (the count query is part of the load, as with a UI watching). */
+const POLL_MS = 250;
+const CLI = path.join(REPO_ROOT, 'src', 'cli', 'run.ts');
+const TSX = import.meta.resolve('tsx');
+
+const log = (message: string) => process.stderr.write(`  ${message}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Manifest {
+  n: number;
+  kinds: string[];
+  bigGroup: { kind: string; namespace: string; name: string; expectedMinRelations: number };
+  workload: {
+    byName: Array<{ kind: string; namespace: string; name: string }>;
+    ownerFilter: string[];
+    facet: string[];
+    fullText: string[];
+    fullTextFields: string[];
+  };
+}
+
+/** Generated data for N entities (deterministic: seed 42), kept between runs. */
+function generatedData(n: number): { dir: string; manifest: Manifest } {
+  const dir = path.join(DATA_ROOT, `n${n}`);
+  if (!existsSync(path.join(dir, 'manifest.json'))) {
+    log(`generating ${n} entities into ${dir}`);
+    execFileSync(process.execPath, [GENERATOR, '--n', String(n), '--out', dir, '--seed', '42'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  return { dir, manifest: JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest };
+}
+
+async function adminQuery(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+interface Server {
+  url: string;
+  adminToken: string;
+  pid: number;
+  output(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * `plinth serve` on a fresh database as a child process (as test/support/server.ts starts it, plus
+ * CATALOG_BENCH_NODE_OPTIONS on the node command line: `--cpu-prof` is not allowed in NODE_OPTIONS).
+ */
+async function startServer(kind: DatabaseKind): Promise<Server> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'plinth-catalog-bench-'));
+  let databaseUrl: string | undefined;
+  let drop = async () => {};
+  if (kind === 'postgres') {
+    const name = `plinth_bench_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    await adminQuery(`create database ${name}`);
+    const url = new URL(ADMIN_URL);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    drop = () => adminQuery(`drop database if exists ${name} with (force)`);
+  }
+  const cleanup = async () => {
+    await drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const env: NodeJS.ProcessEnv = { PLINTH_DATA_DIR: dataDir, PLINTH_LOG_LEVEL: 'warn', XDG_CONFIG_HOME: dataDir };
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('PLINTH_') && !(key in env)) env[key] = value;
+  if (databaseUrl) env.PLINTH_DATABASE_URL = databaseUrl;
+  try {
+    const created = await runPlinth(['token', 'create', '--name', 'bench-admin', '--role', 'admin', '--data-dir', dataDir], { env });
+    if (created.code !== 0) throw new Error(`token create failed: ${created.stderr}`);
+    const adminToken = created.stdout.trim();
+    const nodeOptions = SERVER_NODE_OPTIONS ? SERVER_NODE_OPTIONS.split(/\s+/).filter(Boolean) : [];
+    const child = spawn(process.execPath, [...nodeOptions, '--import', TSX, CLI, 'serve', '--port', '0'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const stop = async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, sleep(30_000)]);
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    };
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`plinth serve did not start in time:\n${output}`)), 60_000);
+      child.stdout.on('data', () => {
+        const match = /running at (http:\/\/[^\s]+)/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`plinth serve exited with ${code}:\n${output}`));
+      });
+    }).catch(async (error) => {
+      await stop();
+      throw error;
+    });
+    return {
+      url,
+      adminToken,
+      pid: child.pid!,
+      output: () => output,
+      async close() {
+        await stop();
+        await cleanup();
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+function procStatus(pid: number): { rssMiB: number; hwmMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
+async function measure(kind: DatabaseKind, n: number, report: Report): Promise<void> {
+  const { dir, manifest } = generatedData(n);
+  if (manifest.n !== n) throw new Error(`manifest of ${dir} says ${manifest.n} entities, expected ${n}`);
+  const server = await startServer(kind);
+  const pid = server.pid;
+  const headers = { authorization: `Bearer ${server.adminToken}`, accept: 'application/json' };
+  const api = `${server.url}/api/catalog`;
+  const get = async (url: string): Promise<{ ms: number; json: any }> => {
+    const start = performance.now();
+    const response = await fetch(`${api}${url}`, { headers });
+    const text = await response.text();
+    const ms = performance.now() - start;
+    if (!response.ok) throw new Error(`GET ${url} -> ${response.status} ${text.slice(0, 300)}`);
+    return { ms, json: JSON.parse(text) };
+  };
+  const post = async (url: string, body: unknown): Promise<any> => {
+    const response = await fetch(`${api}${url}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`POST ${url} -> ${response.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+  };
+  const name = (figure: string) => `catalog.${kind}.n${n}.${figure}`;
+  try {
+    log(`${kind}, ${n} entities: server pid ${pid} at ${server.url}, RSS ${procStatus(pid).rssMiB.toFixed(0)} MiB idle`);
+
+    // Full ingestion: register the root Location, poll the count of the data set's kinds.
+    const countUrl = `/entities/by-query?limit=1&fields=metadata.name&${manifest.kinds.map((k) => `filter=kind=${encodeURIComponent(k)}`).join('&')}`;
+    const start = performance.now();
+    await post('/locations', { type: 'file', target: path.join(dir, 'catalog-info.yaml') });
+    log(`POST /locations answered after ${((performance.now() - start) / 1000).toFixed(2)} s`);
+    let count = 0;
+    let lastLog = start;
+    let slowestPoll = 0;
+    for (;;) {
+      const { json, ms } = await get(countUrl);
+      slowestPoll = Math.max(slowestPoll, ms);
+      count = json.totalItems;
+      if (count >= n) break;
+      if (performance.now() - start > INGEST_TIMEOUT_MS) throw new Error(`ingestion incomplete after ${INGEST_TIMEOUT_MS} ms: ${count} of ${n}`);
+      if (performance.now() - lastLog > 10_000) {
+        lastLog = performance.now();
+        log(`  ${count}/${n} after ${((lastLog - start) / 1000).toFixed(0)} s`);
+      }
+      await sleep(POLL_MS);
+    }
+    const ingestS = (performance.now() - start) / 1000;
+    log(`all ${count} entities visible after ${ingestS.toFixed(2)} s (slowest count poll ${slowestPoll.toFixed(0)} ms)`);
+    const afterIngest = procStatus(pid);
+    // Relations of the big group are stitched once its members are in: a sanity check, not a figure.
+    const big = await get(`/entities/by-name/${manifest.bigGroup.kind}/${manifest.bigGroup.namespace}/${manifest.bigGroup.name}`);
+    if ((big.json.relations?.length ?? 0) < manifest.bigGroup.expectedMinRelations) {
+      log(`note: ${manifest.bigGroup.name} has ${big.json.relations?.length ?? 0} relations, expected >= ${manifest.bigGroup.expectedMinRelations}`);
+    }
+    report(name('ingest_rate'), n / ingestS, 'entities/s');
+    report(name('ingest_time'), ingestS, 's');
+
+    // Latencies over the workload.
+    const wl = manifest.workload;
+    const cases: Array<{ figure: string; url: (i: number) => string; check: (json: any, i: number) => boolean }> = [
+      {
+        figure: 'by_ref',
+        url: (i) => {
+          const e = wl.byName[i % wl.byName.length]!;
+          return `/entities/by-name/${e.kind}/${e.namespace}/${encodeURIComponent(e.name)}`;
+        },
+        check: (json, i) => json?.metadata?.name === wl.byName[i % wl.byName.length]!.name,
+      },
+      {
+        figure: 'filtered_page',
+        url: (i) => `/entities/by-query?filter=${encodeURIComponent(`kind=component,spec.owner=${wl.ownerFilter[i % wl.ownerFilter.length]}`)}&limit=100`,
+        check: (json) => Array.isArray(json.items) && json.items.length > 0 && json.items.every((e: any) => e.kind.toLowerCase() === 'component'),
+      },
+      {
+        figure: 'facets',
+        url: () => `/entity-facets?facet=${encodeURIComponent(wl.facet[0]!)}`,
+        check: (json) => Array.isArray(json.facets?.[wl.facet[0]!]) && json.facets[wl.facet[0]!].length > 0,
+      },
+      {
+        figure: 'fulltext',
+        url: (i) => `/entities/by-query?fullTextFilterTerm=${encodeURIComponent(wl.fullText[i % wl.fullText.length]!)}&fullTextFilterFields=${wl.fullTextFields.map(encodeURIComponent).join(',')}&limit=100`,
+        check: (json) => Array.isArray(json.items) && json.items.length > 0,
+      },
+    ];
+    for (const c of cases) {
+      for (let i = 0; i < WARMUP; i++) await get(c.url(i + 1000));
+      const samples: number[] = [];
+      let bad = 0;
+      for (let i = 0; i < REQUESTS; i++) {
+        const { ms, json } = await get(c.url(i));
+        samples.push(ms);
+        if (!c.check(json, i)) bad++;
+      }
+      if (bad) throw new Error(`${c.figure}: ${bad} of ${REQUESTS} responses did not have the expected content`);
+      samples.sort((a, b) => a - b);
+      log(`${c.figure}: ${REQUESTS} requests, min ${samples[0]!.toFixed(2)} ms, max ${samples.at(-1)!.toFixed(2)} ms`);
+      report(name(`${c.figure}_p50`), percentile(samples, 0.5), 'ms');
+      report(name(`${c.figure}_p99`), percentile(samples, 0.99), 'ms');
+    }
+
+    // Re-ingest of the unchanged set: refreshing the root Location refreshes its whole tree.
+    const locationsBefore = (await get('/locations')).json as Array<{ data: { id: string } }>;
+    const entitiesBefore = (await get(countUrl)).json.totalItems;
+    const rootEntity = 'location:default/bspeer-root';
+    const since = Date.now();
+    const reStart = performance.now();
+    await post('/refresh', { entityRef: rootEntity });
+    for (;;) {
+      const { json } = await get('/locations');
+      const locations = json as Array<{ data: { refreshedAt: string | null; status: string } }>;
+      const pending = locations.filter((l) => !l.data.refreshedAt || Date.parse(l.data.refreshedAt) < since);
+      if (pending.length === 0) break;
+      if (performance.now() - reStart > INGEST_TIMEOUT_MS) throw new Error(`re-ingest incomplete: ${pending.length} locations not refreshed`);
+      await sleep(20);
+    }
+    const reingestS = (performance.now() - reStart) / 1000;
+    const entitiesAfter = (await get(countUrl)).json.totalItems;
+    if (entitiesAfter !== entitiesBefore) throw new Error(`re-ingest changed the entity count: ${entitiesBefore} -> ${entitiesAfter}`);
+    log(`re-ingest of ${locationsBefore.length} unchanged locations: ${reingestS.toFixed(2)} s`);
+    report(name('reingest_unchanged'), reingestS, 's');
+
+    report(name('rss'), afterIngest.rssMiB, 'MiB');
+    report(name('rss_hwm'), procStatus(pid).hwmMiB, 'MiB');
+  } catch (error) {
+    process.stderr.write(server.output().slice(-4000));
+    throw error;
+  } finally {
+    await server.close();
+  }
+}
+
+const benchmark: Benchmark = {
+  async run(report) {
+    for (const n of SIZES) {
+      for (const kind of DATABASES) await measure(kind, n, report);
+    }
+  },
+};
+
+export default benchmark;
