@@ -94,6 +94,9 @@ export const catalogMigrations: PlinthMigration[] = [
     // - entities of a kind in name order (by-query with a kind filter, and its count) from the index alone;
     // - facets: the (key, value) index of search rows also carries original_value, so value counts are
     //   grouped straight from the index (it still serves the filters' key = ? and value in (…));
+    // - ordering by a field of the search rows: the per-entity index also holds (key, value), so the
+    //   sort key of each entity is one index probe (with (entity_id) alone SQLite chose the (key, …)
+    //   index and read every row of the key for every entity);
     // - relations: every relation is stored from both ends, so they are only ever read by source: the
     //   source index covers (source_ref, type, target_ref), the page's relations come from the index
     //   in order, and the unused target index no longer costs a random index write per relation.
@@ -102,6 +105,8 @@ export const catalogMigrations: PlinthMigration[] = [
       await db.schema.createIndex('catalog_entities_kind_name').on('catalog_entities').columns(['kind', 'name', 'id']).execute();
       await db.schema.dropIndex('catalog_search_key_value').execute();
       await db.schema.createIndex('catalog_search_key_value').on('catalog_search').columns(['key', 'value', 'original_value', 'entity_id']).execute();
+      await db.schema.dropIndex('catalog_search_entity').execute();
+      await db.schema.createIndex('catalog_search_entity').on('catalog_search').columns(['entity_id', 'key', 'value']).execute();
       await db.schema.dropIndex('catalog_relations_target').execute();
       await db.schema.dropIndex('catalog_relations_source').execute();
       await db.schema.createIndex('catalog_relations_source').on('catalog_relations').columns(['source_ref', 'type', 'target_ref']).execute();
