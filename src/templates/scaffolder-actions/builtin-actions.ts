@@ -1,0 +1,35 @@
+import { PlinthError } from '../../core/errors.js';
+import type { ScaffolderAction } from '../scaffolder-action.js';
+import type { TemplateSourceAccess } from '../template-source.js';
+import { createCatalogActions, type TemplateCatalogAccess } from './catalog.js';
+import { createCommandAction, type CommandActionConfig } from './command.js';
+import { createFetchActions } from './fetch.js';
+import { createPublishActions, type GithubHostConfig, type TemplateRepositoryAccess } from './publish.js';
+import { createDebugActions, createWorkspaceFileActions } from './workspace-files.js';
+
+export interface ScaffolderActionDeps {
+  source: TemplateSourceAccess;
+  catalog: TemplateCatalogAccess;
+  repositories: TemplateRepositoryAccess;
+  github: GithubHostConfig[];
+  /** Actions from plinth.yaml's templates.actions. */
+  commandActions: CommandActionConfig[];
+}
+
+/** Every action templates may call: the built-in ones, then the configured command actions. */
+export function createScaffolderActions(deps: ScaffolderActionDeps): ScaffolderAction[] {
+  const builtIn = [
+    ...createFetchActions(deps.source),
+    ...createWorkspaceFileActions(),
+    ...createDebugActions(),
+    ...createCatalogActions(deps.catalog),
+    ...createPublishActions({ repositories: deps.repositories, gitTokenFor: deps.source.gitTokenFor, github: deps.github }),
+  ];
+  const ids = new Set(builtIn.map((action) => action.id));
+  const configured = deps.commandActions.map((config, index) => {
+    if (ids.has(config.id)) throw new PlinthError('CONFIG_INVALID', `templates.actions[${index}].id '${config.id}' is a built-in action; choose another id`, { location: { field: `templates.actions.${index}.id` } });
+    ids.add(config.id);
+    return createCommandAction(config);
+  });
+  return [...builtIn, ...configured];
+}
