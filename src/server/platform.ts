@@ -119,7 +119,7 @@ function createTemplateService(
   const getEntity = (ref: string) => findEntityByRef(catalog.db, ref);
   const findRepository = async (namespace: string, name: string) => {
     const found = await repositories.find(namespace, name).catch(() => undefined);
-    return found && { gitDir: repositories.gitDirOf(namespace, name), cloneUrl: found.cloneUrl, defaultBranch: found.defaultBranch };
+    return found && { gitDir: repositories.gitDirOf(namespace, name), cloneUrl: found.cloneUrl, defaultBranch: found.defaultBranch, createdBy: found.createdBy };
   };
   const actions = createScaffolderActions({
     source: {
@@ -153,7 +153,7 @@ function createTemplateService(
     getTemplate: async (ref) => {
       const entity = await getEntity(ref);
       if (!entity || entity.kind !== 'Template') return undefined;
-      const status = await catalog.entityStatus(entity ? `${entity.kind}:${entity.metadata.namespace ?? 'default'}/${entity.metadata.name}` : ref);
+      const status = await catalog.entityStatus(`${entity.kind}:${entity.metadata.namespace ?? 'default'}/${entity.metadata.name}`);
       return { entity: entity as unknown as TemplateEntity, source: status?.file ?? undefined };
     },
   });

@@ -147,7 +147,7 @@ export function validateParameterValues(entity: TemplateEntity, values: unknown)
       return { type: 'object', ...stripped };
     });
     try {
-      validate = ajv.compile({ allOf: pages });
+      validate = ajv.compile(pages.length ? { allOf: pages } : { type: 'object' });
     } catch (error) {
       throw new PlinthError('TEMPLATE_INVALID', `spec.parameters is not a valid JSON Schema: ${(error as Error).message}`, { cause: error });
     }

@@ -11,7 +11,7 @@ import { resolveInside } from '../workspace-path.js';
 /** What publish:plinth needs from hosted repositories (wired in server/platform.ts). */
 export interface TemplateRepositoryAccess {
   /** The repository, or undefined when there is none. */
-  find(namespace: string, name: string): Promise<{ gitDir: string; cloneUrl: string; defaultBranch: string } | undefined>;
+  find(namespace: string, name: string): Promise<{ gitDir: string; cloneUrl: string; defaultBranch: string; createdBy: string } | undefined>;
   create(input: { namespace: string; name: string; owner?: string; description?: string; defaultBranch: string }, actorRef: string): Promise<{ gitDir: string; cloneUrl: string }>;
   /** Emits `git:pushed` for the refs that changed since `before`. */
   recordPush(namespace: string, name: string, before: Map<string, string>, pusher: string): Promise<void>;
@@ -65,11 +65,16 @@ async function commitWorkspace(ctx: ActionContext<CommitInput>): Promise<{ dir: 
   return { dir, commit, branch, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** True when the branch is absent or its head was pushed by this task (an earlier attempt). */
-async function isOursToReplace(gitDir: string, branch: string, taskId: string): Promise<boolean> {
+/**
+ * True when an earlier attempt of this task made the repository: its branch head carries the
+ * task's trailer, or (the attempt stopped between creating and pushing) it is empty and was
+ * created by the same person.
+ */
+async function isOursToReplace(repository: { gitDir: string; createdBy: string }, branch: string, taskId: string, actorRef: string): Promise<boolean> {
+  const { gitDir } = repository;
   const refs = await listRefs(gitDir);
   const head = refs.get(`refs/heads/${branch}`);
-  if (!head) return refs.size === 0;
+  if (!head) return refs.size === 0 && repository.createdBy === actorRef;
   const message = (await runGit(['--git-dir', gitDir, 'log', '-1', '--format=%B', head])).toString();
   return message.includes(`${TASK_TRAILER}: ${taskId}`);
 }
@@ -119,11 +124,11 @@ export function createPublishActions(deps: PublishActionDeps): ScaffolderAction[
         return;
       }
       let repository = await deps.repositories.find(namespace, name);
-      if (repository && !(await isOursToReplace(repository.gitDir, branch, ctx.taskId))) {
+      if (repository && !(await isOursToReplace(repository, branch, ctx.taskId, ctx.user.ref))) {
         throw new PlinthError('TEMPLATE_PUBLISH_CONFLICT', `repository ${namespace}/${name} exists already; choose another name`);
       }
       if (repository) ctx.log(`repository ${namespace}/${name} was created by an earlier attempt of this task; replacing its content`);
-      repository ??= { ...(await deps.repositories.create({ namespace, name, owner: ctx.input.owner, description: ctx.input.description, defaultBranch: branch }, ctx.user.ref)), defaultBranch: branch };
+      repository ??= { ...(await deps.repositories.create({ namespace, name, owner: ctx.input.owner, description: ctx.input.description, defaultBranch: branch }, ctx.user.ref)), defaultBranch: branch, createdBy: ctx.user.ref };
       const before = await listRefs(repository.gitDir);
       const commit = await commitWorkspace(ctx);
       try {
