@@ -162,11 +162,28 @@ export async function runTemplate(options: RunTemplateOptions): Promise<Record<s
         throw namedAfterStep(error, state.id, step.action, locate([...stepPath, 'action']));
       }
     }
-    const output = template.spec.output ? renderTemplateValue(template.spec.output, context, { what: 'output', location: locate(['spec', 'output']) }, (p) => locate(['spec', 'output', ...p])) : {};
-    return (output ?? {}) as Record<string, unknown>;
+    const output = (template.spec.output ? renderTemplateValue(template.spec.output, context, { what: 'output', location: locate(['spec', 'output']) }, (p) => locate(['spec', 'output', ...p])) : {}) as Record<string, unknown> | undefined;
+    return withoutFalseConditions(output ?? {});
   } finally {
     await Promise.all(temporaryDirectories.map((dir) => rm(dir, { recursive: true, force: true })));
   }
+}
+
+/** Output links and text may carry `if:`; those whose condition is false are left out. */
+function withoutFalseConditions(output: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...output };
+  for (const key of ['links', 'text']) {
+    const items = out[key];
+    if (!Array.isArray(items)) continue;
+    out[key] = items
+      .filter((item) => !(item && typeof item === 'object' && 'if' in item) || isTruthy((item as { if: unknown }).if))
+      .map((item) => {
+        if (!item || typeof item !== 'object' || !('if' in item)) return item as unknown;
+        const { if: _condition, ...rest } = item as Record<string, unknown>;
+        return rest;
+      });
+  }
+  return out;
 }
 
 /** Prefixes an error with its step unless the message names it already. */

@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { PlinthError, type ErrorDetail, type ErrorLocation } from '../core/errors.js';
 import { parseYamlDocuments } from '../core/yaml.js';
+import { isTruthy, renderTemplateValue } from './render.js';
 
 export const TEMPLATE_API_VERSION = 'scaffolder.backstage.io/v1beta3';
 
@@ -116,7 +117,7 @@ export function secretParameterNames(entity: TemplateEntity): string[] {
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
 addFormats.default(ajv);
-const compiled = new WeakMap<TemplateEntity, ValidateFunction>();
+const compiled = new WeakMap<JsonSchema, ValidateFunction>();
 
 function describeValueError(error: ErrorObject): ErrorDetail {
   const field = error.keyword === 'required' ? `${error.instancePath}/${String(error.params.missingProperty)}` : error.instancePath || '/';
@@ -129,35 +130,46 @@ function describeValueError(error: ErrorObject): ErrorDetail {
   return { message: `${field}: ${message}`, location: { field: `/values${field === '/' ? '' : field}` } };
 }
 
+function compilePage(page: JsonSchema): ValidateFunction {
+  let validate = compiled.get(page);
+  if (!validate) {
+    const stripped = stripUiKeys(page) as JsonSchema;
+    // Page-level keys of the form, not of the schema.
+    for (const key of ['title', 'description', 'if']) delete stripped[key];
+    try {
+      validate = ajv.compile({ type: 'object', ...stripped });
+    } catch (error) {
+      throw new PlinthError('TEMPLATE_INVALID', `spec.parameters is not a valid JSON Schema: ${(error as Error).message}`, { cause: error });
+    }
+    compiled.set(page, validate);
+  }
+  return validate;
+}
+
 /**
- * Validates the values of a run against the template's parameter pages (each page its own
- * schema, all of which must hold, as the form checks page by page). Defaults are filled in.
- * Throws TEMPLATE_VALUES_INVALID listing every invalid field.
+ * Validates the values of a run against the template's parameter pages, each its own schema,
+ * as the form checks them page by page. A page with `if: ${{ … }}` that is false for the values
+ * is skipped, as the form hides it. Defaults are filled in. Throws TEMPLATE_VALUES_INVALID
+ * listing every invalid field.
  */
 export function validateParameterValues(entity: TemplateEntity, values: unknown): Record<string, unknown> {
   if (!values || typeof values !== 'object' || Array.isArray(values)) {
     throw new PlinthError('TEMPLATE_VALUES_INVALID', 'values must be an object of parameter names to values', { location: { field: '/values' } });
   }
-  let validate = compiled.get(entity);
-  if (!validate) {
-    const pages = pagesOf(entity).map((page) => {
-      const stripped = stripUiKeys(page) as JsonSchema;
-      delete stripped.title;
-      delete stripped.description;
-      return { type: 'object', ...stripped };
-    });
-    try {
-      validate = ajv.compile(pages.length ? { allOf: pages } : { type: 'object' });
-    } catch (error) {
-      throw new PlinthError('TEMPLATE_INVALID', `spec.parameters is not a valid JSON Schema: ${(error as Error).message}`, { cause: error });
-    }
-    compiled.set(entity, validate);
-  }
   const copy = structuredClone(values) as Record<string, unknown>;
-  if (validate(copy)) return copy;
-  // allOf/oneOf/if wrappers repeat what the field errors say.
-  const errors = (validate.errors ?? []).filter((e) => !['allOf', 'oneOf', 'anyOf', 'if'].includes(e.keyword) || (validate.errors ?? []).length === 1);
-  const details = [...new Map(errors.map((e) => describeValueError(e)).map((d) => [d.message, d])).values()];
+  const errors: ErrorObject[] = [];
+  pagesOf(entity).forEach((page, index) => {
+    if (page.if !== undefined) {
+      const shown = typeof page.if === 'string' ? renderTemplateValue(page.if, { parameters: copy }, { what: `spec.parameters[${index}].if` }) : page.if;
+      if (!isTruthy(shown)) return;
+    }
+    const validate = compilePage(page);
+    if (!validate(copy)) errors.push(...(validate.errors ?? []));
+  });
+  if (errors.length === 0) return copy;
+  // oneOf/anyOf/if wrappers repeat what the field errors say.
+  const fieldErrors = errors.filter((e) => !['oneOf', 'anyOf', 'if', 'allOf'].includes(e.keyword));
+  const details = [...new Map((fieldErrors.length ? fieldErrors : errors).map((e) => describeValueError(e)).map((d) => [d.message, d])).values()];
   throw new PlinthError('TEMPLATE_VALUES_INVALID', `invalid values: ${details.map((d) => d.message).join('; ')}`, { location: details[0]?.location, details });
 }
 

@@ -198,8 +198,6 @@ export function createPublishActions(deps: PublishActionDeps): ScaffolderAction[
       if (!owner) throw new PlinthError('TEMPLATE_INPUT_INVALID', 'repoUrl: GitHub repositories need owner= (an organisation or user)');
       const config = deps.github.find((c) => c.host === host) ?? (host === 'github.com' ? { host, apiBaseUrl: 'https://api.github.com' } : undefined);
       if (!config) throw new PlinthError('TEMPLATE_INPUT_INVALID', `repoUrl: no GitHub host '${host}' is configured (templates.github in plinth.yaml)`);
-      const token = ctx.input.token ?? config.token;
-      if (!token) throw new PlinthError('TEMPLATE_INPUT_INVALID', `no token for GitHub host ${host}: configure templates.github[].token or pass input.token`);
       const branch = ctx.input.defaultBranch ?? 'main';
       if (ctx.isDryRun) {
         ctx.log(`dry run: would create ${owner}/${repo} on ${host} and push the workspace to ${branch}`);
@@ -208,6 +206,8 @@ export function createPublishActions(deps: PublishActionDeps): ScaffolderAction[
         ctx.output('commitHash', '0'.repeat(40));
         return;
       }
+      const token = ctx.input.token ?? config.token;
+      if (!token) throw new PlinthError('TEMPLATE_INPUT_INVALID', `no token for GitHub host ${host}: configure templates.github[].token or pass input.token`);
       const api = async (method: string, route: string, body?: unknown) => {
         const response = await fetch(`${config.apiBaseUrl.replace(/\/$/, '')}${route}`, {
           method,
