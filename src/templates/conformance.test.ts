@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseYamlDocuments } from '../core/yaml.js';
 import { runTemplate } from './run-template.js';
 import type { ScaffolderAction } from './scaffolder-action.js';
-import { createScaffolderActions } from './scaffolder-actions/builtin-actions.js';
+import { createOfflineActions } from './scaffolder-actions/builtin-actions.js';
 import { assertRunnableTemplate, locateTemplateInFile, parameterSchemaOf, secretParameterNames, stripUiKeys, TEMPLATE_API_VERSION, validateParameterValues, type JsonSchema, type TemplateEntity } from './template-spec.js';
 
 /**
@@ -92,14 +92,7 @@ function templateFiles(dir: string): string[] {
   });
 }
 
-const offline = { find: async () => undefined, create: async () => { throw new Error('dry run'); }, recordPush: async () => {} };
-const actions: ScaffolderAction[] = createScaffolderActions({
-  source: { localRepository: () => undefined, cacheDir: path.join(tmpdir(), 'plinth-conformance-git'), gitTokenFor: () => undefined },
-  catalog: { getEntity: async () => undefined, registerLocation: async () => [] },
-  repositories: offline,
-  github: [],
-  commandActions: [],
-});
+const actions: ScaffolderAction[] = createOfflineActions();
 const actionsById = new Map(actions.map((a) => [a.id, a]));
 
 describe.skipIf(!present)('Backstage v1beta3 templates', () => {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { PlinthError, describeError } from '../core/errors.js';
@@ -15,7 +14,7 @@ import { assertActionsExist, runTemplate, stepsOf, type StepState } from './run-
 import { toActionView, type ActionView, type ScaffolderAction } from './scaffolder-action.js';
 import { assertRunnableTemplate, locateTemplateInFile, parameterSchemaOf, secretParameterNames, templateRefOf, validateParameterValues, type LocateInTemplate, type ParameterSchema, type TemplateEntity } from './template-spec.js';
 import type { DbTemplateTaskRow, TaskStatus, TemplateTables } from './tables.js';
-import { resolveInside } from './workspace-path.js';
+import { dryRunTemplate, type DryRunInput, type DryRunResult } from './dry-run.js';
 
 export const RUN_TASK_JOB = 'templates.run-task';
 /** Channel that tells event streams a task has new events; payload is the task id. */
@@ -69,13 +68,6 @@ export interface TaskEventView {
   createdAt: string;
 }
 
-export interface DryRunResult {
-  log: Array<{ body: { message: string; stepId?: string } }>;
-  steps: StepState[];
-  output: Record<string, unknown>;
-  directoryContents: Array<{ path: string; base64Content: string; executable: boolean }>;
-}
-
 function toTaskView(row: DbTemplateTaskRow): TaskView {
   return {
     id: row.id,
@@ -97,18 +89,6 @@ function splitSecretValues(entity: TemplateEntity, values: Record<string, unknow
   const secret: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) (hidden.has(key) ? secret : visible)[key] = value;
   return { visible, secret };
-}
-
-/** Every file of a directory as dry-run directoryContents. */
-async function readDirectoryContents(root: string): Promise<DryRunResult['directoryContents']> {
-  const out: DryRunResult['directoryContents'] = [];
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const full = path.join(entry.parentPath, entry.name);
-    const mode = (await stat(full)).mode;
-    out.push({ path: path.relative(root, full).split(path.sep).join('/'), base64Content: (await readFile(full)).toString('base64'), executable: (mode & 0o111) !== 0 });
-  }
-  return out.sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /**
@@ -342,53 +322,7 @@ export class TemplateService {
     }
   }
 
-  /**
-   * Renders a template with NO side effects outside a scratch directory: publish and catalog
-   * actions only log what they would do. `directoryContents` are the files next to the
-   * template (its skeleton); the rendered workspace comes back as directoryContents.
-   */
-  async dryRun(input: { template: unknown; values: unknown; secrets?: Record<string, string>; directoryContents?: Array<{ path: string; base64Content: string }>; source?: string; locate?: LocateInTemplate }, actorRef: string): Promise<DryRunResult> {
-    const entity = assertRunnableTemplate(input.template, input.locate ?? ((p) => ({ field: `/template/${p.join('/')}` })));
-    const values = validateParameterValues(entity, input.values ?? {});
-    const root = await mkdtemp(path.join(tmpdir(), 'plinth-dry-run-'));
-    try {
-      const templateDir = path.join(root, 'template');
-      const workspace = path.join(root, 'workspace');
-      await mkdir(templateDir, { recursive: true });
-      await mkdir(workspace, { recursive: true });
-      for (const [index, file] of (input.directoryContents ?? []).entries()) {
-        const target = await resolveInside(templateDir, file.path, `directoryContents[${index}].path`);
-        await mkdir(path.dirname(target), { recursive: true });
-        await writeFile(target, Buffer.from(file.base64Content, 'base64'));
-      }
-      const masker = createSecretMasker();
-      Object.values(input.secrets ?? {}).forEach((value) => masker.add(value));
-      for (const name of secretParameterNames(entity)) if (typeof values[name] === 'string') masker.add(values[name]);
-      const log: DryRunResult['log'] = [];
-      const steps = stepsOf(entity);
-      const output = await runTemplate({
-        template: entity,
-        locate: input.locate,
-        templateInfo: { entityRef: templateRefOf(entity), source: input.source ?? path.join(templateDir, 'template.yaml'), entity },
-        values,
-        secrets: input.secrets ?? {},
-        user: { ref: actorRef, entity: await this.deps.getEntity(actorRef).catch(() => undefined) },
-        taskId: `dry-run-${randomUUID()}`,
-        workspacePath: workspace,
-        isDryRun: true,
-        signal: AbortSignal.timeout(5 * 60_000),
-        actions: this.actionsById,
-        mask: (text) => masker.mask(text),
-        observer: {
-          log: (message, stepId) => void log.push({ body: { message, ...(stepId ? { stepId } : {}) } }),
-          stepChanged: (state) => {
-            steps[steps.findIndex((s) => s.id === state.id)] = state;
-          },
-        },
-      });
-      return { log, steps, output: JSON.parse(masker.mask(JSON.stringify(output))) as Record<string, unknown>, directoryContents: await readDirectoryContents(workspace) };
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
+  dryRun(input: Omit<DryRunInput, 'actions' | 'getEntity'>, actorRef: string): Promise<DryRunResult> {
+    return dryRunTemplate({ ...input, actions: this.actionsById, getEntity: this.deps.getEntity }, actorRef);
   }
 }

@@ -127,7 +127,7 @@ function describeValueError(error: ErrorObject): ErrorDetail {
       : error.keyword === 'enum'
         ? `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
         : (error.message ?? 'is invalid');
-  return { message: `${field}: ${message}`, location: { field: `/values${field === '/' ? '' : field}` } };
+  return { message, location: { field: `/values${field === '/' ? '' : field}` } };
 }
 
 function compilePage(page: JsonSchema): ValidateFunction {
@@ -169,8 +169,8 @@ export function validateParameterValues(entity: TemplateEntity, values: unknown)
   if (errors.length === 0) return copy;
   // oneOf/anyOf/if wrappers repeat what the field errors say.
   const fieldErrors = errors.filter((e) => !['oneOf', 'anyOf', 'if', 'allOf'].includes(e.keyword));
-  const details = [...new Map((fieldErrors.length ? fieldErrors : errors).map((e) => describeValueError(e)).map((d) => [d.message, d])).values()];
-  throw new PlinthError('TEMPLATE_VALUES_INVALID', `invalid values: ${details.map((d) => d.message).join('; ')}`, { location: details[0]?.location, details });
+  const details = [...new Map((fieldErrors.length ? fieldErrors : errors).map((e) => describeValueError(e)).map((d) => [`${d.location!.field} ${d.message}`, d])).values()];
+  throw new PlinthError('TEMPLATE_VALUES_INVALID', `invalid values: ${details.map((d) => `${d.location!.field}: ${d.message}`).join('; ')}`, { details });
 }
 
 /**

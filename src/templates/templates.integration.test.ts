@@ -10,6 +10,7 @@ import { createApiToken } from '../auth/tokens.js';
 import { authDb, createUser } from '../auth/users.js';
 import { readEvents } from '../store/events.js';
 import { EXAMPLES_DIR } from '../server/demo.js';
+import { runPlinth } from '../../test/support/server.js';
 import { startCapabilities, startQueueWorker } from '../server/platform.js';
 import type { TaskView } from './service.js';
 
@@ -245,6 +246,24 @@ describe.each(testDatabases)('templates end to end on $name', (database) => {
     expect(result.body.output.links[1]).toMatchObject({ entityRef: 'component:default/dry-api' });
     expect((await api('GET', '/repositories/default/dry-api', member)).status).toBe(404);
     expect((await api('GET', '/catalog/entities/by-name/component/default/dry-api', member)).status).toBe(404);
+  });
+
+  it('plinth template run --follow, list and an offline dry-run', async () => {
+    const values = path.join(dir, 'cli-values.yaml');
+    writeFileSync(values, 'name: cli-api\nowner: group:default/engineering\nrepoUrl: plinth?owner=default&repo=cli-api\n');
+    const ran = await runPlinth(['--server', base, '--token', member, 'template', 'run', 'nodejs-service', '--values', values, '--follow']);
+    expect(ran.stderr).toMatch(/\[publish\] pushed [0-9a-f]{12} to /);
+    expect(ran.stderr).toMatch(/Run completed/);
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toContain('component:default/cli-api');
+    const listed = await runPlinth(['--server', base, '--token', member, 'template', 'list']);
+    expect(listed.stdout).toMatch(/template:default\/nodejs-service\s+Node\.js service with PostgreSQL\s+service\s+group:default\/developer-experience/);
+    const dry = await runPlinth(['template', 'dry-run', path.join(EXAMPLES_DIR, 'templates', 'nodejs-service', 'template.yaml'), '--values', values]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/--- catalog-info\.yaml\n[\s\S]*name: cli-api/);
+    const bad = await runPlinth(['template', 'dry-run', path.join(EXAMPLES_DIR, 'templates', 'nodejs-service', 'template.yaml')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/\/values\/name: 'name' is required/);
   });
 
   function writeTemplate(name: string, steps: unknown[], parameters?: unknown, output?: unknown): string {

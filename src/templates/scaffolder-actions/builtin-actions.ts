@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { PlinthError } from '../../core/errors.js';
 import type { ScaffolderAction } from '../scaffolder-action.js';
 import type { TemplateSourceAccess } from '../template-source.js';
@@ -32,4 +34,22 @@ export function createScaffolderActions(deps: ScaffolderActionDeps): ScaffolderA
     return createCommandAction(config);
   });
   return [...builtIn, ...configured];
+}
+
+/**
+ * The actions for a dry run outside a server (`plinth template dry-run`): fetch and fs work on
+ * local files, publish and catalog actions only say what they would do, and the catalog is
+ * not there to read.
+ */
+export function createOfflineActions(commandActions: CommandActionConfig[] = []): ScaffolderAction[] {
+  const needsServer = async (): Promise<never> => {
+    throw new PlinthError('CLI_SERVER_REQUIRED', 'this action changes a Plinth server; offline, templates run only as dry runs');
+  };
+  return createScaffolderActions({
+    source: { localRepository: () => undefined, cacheDir: path.join(tmpdir(), 'plinth-template-git-cache'), gitTokenFor: () => undefined },
+    catalog: { getEntity: async () => undefined, registerLocation: needsServer },
+    repositories: { find: async () => undefined, create: needsServer, recordPush: needsServer },
+    github: [],
+    commandActions,
+  });
 }
