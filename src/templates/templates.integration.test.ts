@@ -257,7 +257,7 @@ describe.each(testDatabases)('templates end to end on $name', (database) => {
     expect(ran.code).toBe(0);
     expect(ran.stdout).toContain('component:default/cli-api');
     const listed = await runPlinth(['--server', base, '--token', member, 'template', 'list']);
-    expect(listed.stdout).toMatch(/template:default\/nodejs-service\s+Node\.js service with PostgreSQL\s+service\s+group:default\/developer-experience/);
+    expect(listed.stdout).toMatch(/template:default\/nodejs-service\s+Node\.js service with PostgreSQL\s+service\s+group:default\/platform-team/);
     const dry = await runPlinth(['template', 'dry-run', path.join(EXAMPLES_DIR, 'templates', 'nodejs-service', 'template.yaml'), '--values', values]);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/--- catalog-info\.yaml\n[\s\S]*name: cli-api/);
