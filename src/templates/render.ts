@@ -189,6 +189,8 @@ function lineNaming(source: string, message: string): { line: number; column: nu
  * and, when the string sits in a file, the line within it.
  */
 export function renderTemplateString(source: string, context: Record<string, unknown>, site: RenderSite, syntax: 'scaffolder' | 'cookiecutter' = 'scaffolder'): string {
+  // Most file names and many files hold no template syntax: skip compiling them.
+  if (!source.includes(syntax === 'scaffolder' ? '${{' : '{{') && !source.includes('{%') && !source.includes('{#')) return source;
   sandboxDepth++;
   try {
     const rendered = environments[syntax].renderString(source, context);

@@ -52,12 +52,7 @@ async function commitWorkspace(ctx: ActionContext<CommitInput>): Promise<{ dir: 
   const dir = await mkdtemp(path.join(tmpdir(), 'plinth-publish-'));
   await cp(source, dir, { recursive: true, verbatimSymlinks: true });
   const branch = ctx.input.defaultBranch ?? 'main';
-  const env = {
-    GIT_AUTHOR_NAME: ctx.input.gitAuthorName ?? 'Plinth Scaffolder',
-    GIT_AUTHOR_EMAIL: ctx.input.gitAuthorEmail ?? 'scaffolder@plinth.local',
-    GIT_COMMITTER_NAME: ctx.input.gitAuthorName ?? 'Plinth Scaffolder',
-    GIT_COMMITTER_EMAIL: ctx.input.gitAuthorEmail ?? 'scaffolder@plinth.local',
-  };
+  const env = authorEnv(ctx.input);
   await runGit(['init', '--quiet', '-b', branch], { cwd: dir });
   await runGit(['add', '--all'], { cwd: dir });
   await runGit(['-c', 'commit.gpgsign=false', 'commit', '--quiet', '--allow-empty', '-m', ctx.input.gitCommitMessage ?? 'initial commit', '-m', `${TASK_TRAILER}: ${ctx.taskId}`], { cwd: dir, env });
@@ -77,6 +72,33 @@ async function isOursToReplace(repository: { gitDir: string; createdBy: string }
   if (!head) return refs.size === 0 && repository.createdBy === actorRef;
   const message = (await runGit(['--git-dir', gitDir, 'log', '-1', '--format=%B', head])).toString();
   return message.includes(`${TASK_TRAILER}: ${taskId}`);
+}
+
+/**
+ * Commits the workspace (or sourcePath) as a root commit of `branch` directly in a bare
+ * repository on this machine, through a temporary index: git add, write-tree, commit-tree,
+ * update-ref. Same commit (and trailer) as commitWorkspace, without a clone and a push.
+ */
+async function commitIntoRepository(ctx: ActionContext<CommitInput>, gitDir: string, branch: string): Promise<string> {
+  const source = ctx.input.sourcePath ? await resolveInside(ctx.workspacePath, ctx.input.sourcePath, 'sourcePath') : ctx.workspacePath;
+  const scratch = await mkdtemp(path.join(tmpdir(), 'plinth-index-'));
+  try {
+    const env = { ...authorEnv(ctx.input), GIT_INDEX_FILE: path.join(scratch, 'index') };
+    await runGit(['--git-dir', gitDir, '--work-tree', source, 'add', '--all', '.'], { cwd: source, env });
+    const tree = (await runGit(['--git-dir', gitDir, 'write-tree'], { env })).toString().trim();
+    const message = `${ctx.input.gitCommitMessage ?? 'initial commit'}\n\n${TASK_TRAILER}: ${ctx.taskId}\n`;
+    const commit = (await runGit(['--git-dir', gitDir, 'commit-tree', tree], { env, input: message })).toString().trim();
+    await runGit(['--git-dir', gitDir, 'update-ref', `refs/heads/${branch}`, commit]);
+    return commit;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function authorEnv(input: CommitInput): Record<string, string> {
+  const name = input.gitAuthorName ?? 'Plinth Scaffolder';
+  const email = input.gitAuthorEmail ?? 'scaffolder@plinth.local';
+  return { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
 }
 
 function basicAuthConfig(token: string | undefined): string[] {
@@ -128,19 +150,15 @@ export function createPublishActions(deps: PublishActionDeps): ScaffolderAction[
         throw new PlinthError('TEMPLATE_PUBLISH_CONFLICT', `repository ${namespace}/${name} exists already; choose another name`);
       }
       if (repository) ctx.log(`repository ${namespace}/${name} was created by an earlier attempt of this task; replacing its content`);
+      const before = repository ? await listRefs(repository.gitDir) : new Map<string, string>();
       repository ??= { ...(await deps.repositories.create({ namespace, name, owner: ctx.input.owner, description: ctx.input.description, defaultBranch: branch }, ctx.user.ref)), defaultBranch: branch, createdBy: ctx.user.ref };
-      const before = await listRefs(repository.gitDir);
-      const commit = await commitWorkspace(ctx);
-      try {
-        await runGit(['push', '--quiet', '--force', repository.gitDir, `HEAD:refs/heads/${branch}`], { cwd: commit.dir });
-      } finally {
-        await commit.cleanup();
-      }
+      // The repository is on this machine: commit straight into it, no scratch clone and push.
+      const commit = await commitIntoRepository(ctx, repository.gitDir, branch);
       await deps.repositories.recordPush(namespace, name, before, ctx.user.ref);
-      ctx.log(`pushed ${commit.commit.slice(0, 12)} to ${repository.cloneUrl} (${branch})`);
+      ctx.log(`pushed ${commit.slice(0, 12)} to ${repository.cloneUrl} (${branch})`);
       ctx.output('remoteUrl', repository.cloneUrl);
       ctx.output('repoContentsUrl', `${repository.cloneUrl}/blob/${branch}`);
-      ctx.output('commitHash', commit.commit);
+      ctx.output('commitHash', commit);
     },
   };
 
