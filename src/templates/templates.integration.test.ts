@@ -248,6 +248,41 @@ describe.each(testDatabases)('templates end to end on $name', (database) => {
     expect((await api('GET', '/catalog/entities/by-name/component/default/dry-api', member)).status).toBe(404);
   });
 
+  it('fetches the skeleton next to a template registered from a hosted git repository', async () => {
+    expect((await api('POST', '/repositories', t.tokens.admin, { name: 'golden-paths' })).status).toBe(201);
+    const work = path.join(dir, 'golden-paths');
+    await git(dir, 'clone', '-q', withToken(`${base}/git/default/golden-paths.git`, t.tokens.admin), work);
+    await import('node:fs').then((fs) => fs.mkdirSync(path.join(work, 'greeter', 'skeleton'), { recursive: true }));
+    writeFileSync(path.join(work, 'greeter', 'skeleton', 'hello-${{ values.who }}.txt'), 'hello ${{ values.who }}\n');
+    writeFileSync(
+      path.join(work, 'greeter', 'template.yaml'),
+      JSON.stringify({
+        apiVersion: 'scaffolder.backstage.io/v1beta3',
+        kind: 'Template',
+        metadata: { name: 'greeter' },
+        spec: {
+          owner: 'group:default/engineering',
+          type: 'service',
+          parameters: { properties: { who: { type: 'string', default: 'world' } } },
+          steps: [
+            { id: 'fetch', action: 'fetch:template', input: { url: './skeleton', values: { who: '${{ parameters.who }}' } } },
+            { id: 'read', action: 'fs:read', input: { path: 'hello-${{ parameters.who }}.txt' } },
+          ],
+          output: { text: [{ title: 'greeting', content: '${{ steps.read.output.content }}' }] },
+        },
+      }),
+    );
+    await git(work, 'add', '.');
+    await git(work, 'commit', '-q', '-m', 'greeter template');
+    await git(work, 'push', '-q', 'origin', 'HEAD:main');
+    const registered = await api('POST', '/catalog/locations', t.tokens.admin, { type: 'url', target: `${base}/git/default/golden-paths.git/blob/main/greeter/template.yaml` });
+    expect(registered.status).toBe(201);
+    const created = await api('POST', '/scaffolder/v2/tasks', member, { templateRef: 'template:default/greeter', values: {} });
+    const task = await waitForTask(created.body.id);
+    expect(task.error).toBeNull();
+    expect(task.output).toEqual({ text: [{ title: 'greeting', content: 'hello world\n' }] });
+  });
+
   it('plinth template run --follow, list and an offline dry-run', async () => {
     const values = path.join(dir, 'cli-values.yaml');
     writeFileSync(values, 'name: cli-api\nowner: group:default/engineering\nrepoUrl: plinth?owner=default&repo=cli-api\n');
