@@ -78,9 +78,15 @@ describe('publishing to GitHub and to any git remote', () => {
     expect(subject).toBe('Scaffolded');
   });
 
-  it('publish:github creates under the token user, and refuses a repository that has other content', async () => {
-    await run({ action: 'publish:github', input: { repoUrl: 'github.example.com?owner=plinth-bot&repo=tool' } });
+  it('publish:github creates under the token user, replaces its own earlier push, and refuses a repository that has other content', async () => {
+    const first = await run({ action: 'publish:github', input: { repoUrl: 'github.example.com?owner=plinth-bot&repo=tool' } }, 'task-tool');
     expect(github.created.has('plinth-bot/tool')).toBe(true);
+    // The same task run again (its worker died after pushing): the repository exists, the push replaces it.
+    const again = await run({ action: 'publish:github', input: { repoUrl: 'github.example.com?owner=plinth-bot&repo=tool' } }, 'task-tool');
+    const head = (await exec('git', ['--git-dir', github.gitDirOf('plinth-bot', 'tool'), 'rev-parse', 'main'])).stdout.trim();
+    expect(head).toBe(again.commitHash);
+    expect((await exec('git', ['--git-dir', github.gitDirOf('plinth-bot', 'tool'), 'rev-list', '--count', 'main'])).stdout.trim()).toBe('1');
+    expect(first.commitHash).toBeDefined();
     let error: unknown;
     try {
       await run({ action: 'publish:github', input: { repoUrl: 'github.example.com?owner=northwind&repo=shop' } }, 'task-2');

@@ -248,10 +248,19 @@ export function createPublishActions(deps: PublishActionDeps): ScaffolderAction[
       const cloneUrl = String(created.data.clone_url);
       const htmlUrl = String(created.data.html_url);
       const commit = await commitWorkspace(ctx);
+      const auth = basicAuthConfig(token);
       try {
-        await runGit([...basicAuthConfig(token), 'push', '--quiet', cloneUrl, `HEAD:refs/heads/${branch}`], { cwd: commit.dir });
+        await runGit([...auth, 'push', '--quiet', cloneUrl, `HEAD:refs/heads/${branch}`], { cwd: commit.dir });
       } catch (error) {
-        throw new PlinthError('TEMPLATE_PUBLISH_CONFLICT', `pushing to ${cloneUrl} failed (does ${owner}/${repo} exist with other content?): ${(error as Error).message}`, { cause: error });
+        // Refused: replace the branch only when an earlier attempt of this task pushed it.
+        const theirs = await runGit([...auth, 'fetch', '--quiet', '--depth', '1', cloneUrl, `refs/heads/${branch}`], { cwd: commit.dir })
+          .then(() => runGit(['log', '-1', '--format=%B', 'FETCH_HEAD'], { cwd: commit.dir }))
+          .then((message) => message.toString(), () => '');
+        if (!theirs.includes(`${TASK_TRAILER}: ${ctx.taskId}`)) {
+          throw new PlinthError('TEMPLATE_PUBLISH_CONFLICT', `pushing to ${cloneUrl} failed: ${owner}/${repo} exists with other content (${(error as Error).message})`, { cause: error });
+        }
+        ctx.log(`${owner}/${repo} was pushed by an earlier attempt of this task; replacing its content`);
+        await runGit([...auth, 'push', '--quiet', '--force', cloneUrl, `HEAD:refs/heads/${branch}`], { cwd: commit.dir });
       } finally {
         await commit.cleanup();
       }
