@@ -48,7 +48,7 @@ const FORBIDDEN_KEYS = new Set([
 
 const STRING_METHODS = new Set([
   'length', 'split', 'toUpperCase', 'toLowerCase', 'trim', 'trimStart', 'trimEnd', 'replace', 'replaceAll', 'startsWith', 'endsWith',
-  'includes', 'indexOf', 'lastIndexOf', 'slice', 'substring', 'padStart', 'padEnd', 'charAt', 'at', 'concat', 'repeat', 'toString', 'localeCompare',
+  'includes', 'indexOf', 'lastIndexOf', 'slice', 'substring', 'padStart', 'padEnd', 'charAt', 'at', 'concat', 'toString', 'localeCompare',
 ]);
 const ARRAY_METHODS = new Set(['length', 'join', 'includes', 'indexOf', 'lastIndexOf', 'slice', 'concat', 'at', 'toString']);
 const NUMBER_METHODS = new Set(['toFixed', 'toString', 'toPrecision']);
@@ -78,6 +78,13 @@ function guardedLookup(obj: unknown, rawKey: unknown): unknown {
   if (typeof obj === 'function') refuse(`${key}' of a function ('${(obj as { name?: string }).name || 'anonymous'}`);
   if (typeof obj === 'string') {
     if (/^\d+$/.test(key)) return obj[Number(key)];
+    if (key === 'padStart' || key === 'padEnd') {
+      // Bounded, like range(): a template must not allocate gigabytes.
+      return (length: number, fill?: string) => {
+        if (Number(length) > MAX_OUTPUT) throw new PlinthError('TEMPLATE_UNSAFE', `${key}() may produce at most ${MAX_OUTPUT} characters`);
+        return obj[key](length, fill);
+      };
+    }
     if (STRING_METHODS.has(key)) return key === 'length' ? obj.length : bindMethod(obj, (String.prototype as unknown as Record<string, unknown>)[key]);
     return undefined;
   }
@@ -198,7 +205,7 @@ export function renderTemplateString(source: string, context: Record<string, unk
     return rendered;
   } catch (error) {
     if (error instanceof PlinthError) throw error;
-    const unsafe = /templates may not access|range\(\) may produce/.test(String(error));
+    const unsafe = /templates may not access|\w+\(\) may produce at most/.test(String(error));
     const described = describeNunjucksError(error);
     const { message } = described;
     const { line, column } = described.line !== undefined ? described : (lineNaming(source, message) ?? {});

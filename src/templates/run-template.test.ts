@@ -100,6 +100,7 @@ describe('rendering', () => {
     '${{ (parameters | pick("__proto__")) }}',
     "${{ parameters.name.toString.call }}",
     '${{ range(0, 100000000) | length }}',
+    "${{ 'x'.padStart(2000000000) }}",
   ])('refuses the sandbox escape %s', (payload) => {
     let error: unknown;
     try {
@@ -109,6 +110,11 @@ describe('rendering', () => {
     }
     expect(error).toBeInstanceOf(PlinthError);
     expect((error as PlinthError).code).toBe('TEMPLATE_UNSAFE');
+  });
+
+  it('offers string methods that cannot allocate without bound only', () => {
+    expect(render("${{ 'web'.padStart(5, '-') }}")).toBe('--web');
+    expect(() => render("${{ 'x'.repeat(10) }}")).toThrow(/Unable to call/);
   });
 
   it('cannot read files through include or import', () => {
