@@ -283,6 +283,56 @@ describe.each(testDatabases)('templates end to end on $name', (database) => {
     expect(task.output).toEqual({ text: [{ title: 'greeting', content: 'hello world\n' }] });
   });
 
+  it('catalog:fetch, catalog:write and an optional catalog:register; a template error names step, input and line', async () => {
+    await t.platform.catalog.addLocation(
+      {
+        type: 'file',
+        target: writeTemplate(
+          'catalog-steps',
+          [
+            { id: 'owner', action: 'catalog:fetch', input: { entityRef: 'engineering', defaultKind: 'group' } },
+            { id: 'write', action: 'catalog:write', input: { entity: { apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name: 'written' }, spec: { owner: '${{ steps.owner.output.entity.metadata.name }}' } } } },
+            { id: 'read', action: 'fs:read', input: { path: 'catalog-info.yaml' } },
+            { id: 'register', action: 'catalog:register', input: { catalogInfoUrl: 'http://127.0.0.1:1/nowhere.yaml', optional: true } },
+          ],
+          undefined,
+          { written: '${{ steps.read.output.content }}', user: '${{ user.entity.metadata.name }}' },
+        ),
+      },
+      'user:default/admin',
+    );
+    const created = await api('POST', '/scaffolder/v2/tasks', member, { templateRef: 'template:default/catalog-steps', values: {} });
+    const task = await waitForTask(created.body.id);
+    expect(task.error).toBeNull();
+    expect(task.output!.written).toContain('owner: engineering');
+    const messages = (await api('GET', `/scaffolder/v2/tasks/${created.body.id}/events`, member)).body.map((e: { body: { message: string } }) => e.body.message);
+    expect(messages).toContainEqual(expect.stringMatching(/could not register http:\/\/127\.0\.0\.1:1\/nowhere\.yaml \(optional\)/));
+
+    const file = path.join(dir, 'broken.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: scaffolder.backstage.io/v1beta3',
+        'kind: Template',
+        'metadata:',
+        '  name: broken',
+        'spec:',
+        '  owner: group:default/engineering',
+        '  type: service',
+        '  steps:',
+        '    - id: greet',
+        '      action: debug:log',
+        '      input:',
+        '        message: hello ${{ parameters.name | shout }}',
+        '',
+      ].join('\n'),
+    );
+    await t.platform.catalog.addLocation({ type: 'file', target: file }, 'user:default/admin');
+    const failed = await waitForTask((await api('POST', '/scaffolder/v2/tasks', member, { templateRef: 'template:default/broken', values: {} })).body.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error!.message).toBe(`${file}:12:46: step greet, input.message: filter not found: shout`);
+  });
+
   it('plinth template run --follow, list and an offline dry-run', async () => {
     const values = path.join(dir, 'cli-values.yaml');
     writeFileSync(values, 'name: cli-api\nowner: group:default/engineering\nrepoUrl: plinth?owner=default&repo=cli-api\n');
