@@ -12,7 +12,7 @@ import { cancelJob, enqueueJob } from '../store/queue/jobs.js';
 import type { JobHandler, RunningJob } from '../store/queue/worker.js';
 import { assertActionsExist, runTemplate, stepsOf, type StepState } from './run-template.js';
 import { toActionView, type ActionView, type ScaffolderAction } from './scaffolder-action.js';
-import { assertRunnableTemplate, locateTemplateInFile, parameterSchemaOf, secretParameterNames, templateRefOf, validateParameterValues, type LocateInTemplate, type ParameterSchema, type TemplateEntity } from './template-spec.js';
+import { assertRunnableTemplate, locateTemplateInFile, parameterSchemaOf, secretParameterNames, templateRefOf, validateParameterValues, type LocateInTemplate, type ParameterSchema, type TemplateEntity, type TemplateStep } from './template-spec.js';
 import type { DbTemplateTaskRow, TaskStatus, TemplateTables } from './tables.js';
 import { dryRunTemplate, type DryRunInput, type DryRunResult } from './dry-run.js';
 
@@ -39,13 +39,33 @@ export interface TemplateServiceDeps {
   getEntity(ref: string): Promise<unknown>;
 }
 
+/** What a task runs, in Backstage's TaskSpecV1beta3 shape. */
 export interface TaskSpec {
   apiVersion: string;
-  templateInfo: { entityRef: string; source?: string };
-  template: TemplateEntity;
   /** Values of the run, without the secret ones. */
   parameters: Record<string, unknown>;
+  steps: TemplateStep[];
+  output: Record<string, unknown>;
+  templateInfo: {
+    entityRef: string;
+    /** The directory the template was read from (`file://…/` or a git blob URL), when known. */
+    baseUrl?: string;
+    /** The template file; fetch actions resolve relative URLs against it. */
+    source?: string;
+    entity: { metadata: TemplateEntity['metadata'] };
+  };
   user: { ref: string };
+}
+
+/** The template a task spec runs. */
+function templateOf(spec: TaskSpec): TemplateEntity {
+  return { apiVersion: spec.apiVersion, kind: 'Template', metadata: spec.templateInfo.entity.metadata, spec: { steps: spec.steps, output: spec.output } };
+}
+
+function baseUrlOf(source: string | undefined): string | undefined {
+  if (!source) return undefined;
+  if (path.isAbsolute(source)) return `file://${path.dirname(source)}/`;
+  return source.slice(0, source.lastIndexOf('/') + 1);
 }
 
 export interface TaskView {
@@ -130,9 +150,10 @@ export class TemplateService {
     const id = randomUUID();
     const spec: TaskSpec = {
       apiVersion: template.entity.apiVersion,
-      templateInfo: { entityRef: templateRefOf(template.entity), source: template.source },
-      template: template.entity,
       parameters: visible,
+      steps: template.entity.spec.steps ?? [],
+      output: template.entity.spec.output ?? {},
+      templateInfo: { entityRef: templateRefOf(template.entity), baseUrl: baseUrlOf(template.source), source: template.source, entity: { metadata: template.entity.metadata } },
       user: { ref: actorRef },
     };
     const hasSecrets = Object.keys(secret).length > 0 || Object.keys(secrets).length > 0;
@@ -247,7 +268,7 @@ export class TemplateService {
     await this.deps.store.transaction(async (trx) => {
       const job = await enqueueJob(this.deps.store, { type: RUN_TASK_JOB, payload: { taskId: id }, maxAttempts: 2 }, trx);
       const db = trx.withTables<TemplateTables>();
-      await db.updateTable('template_tasks').set({ status: 'open', output: null, error: null, job_id: job.id, steps: JSON.stringify(stepsOf(task.spec.template)) }).where('id', '=', id).execute();
+      await db.updateTable('template_tasks').set({ status: 'open', output: null, error: null, job_id: job.id, steps: JSON.stringify(stepsOf(templateOf(task.spec))) }).where('id', '=', id).execute();
       await this.appendTaskEvent(id, 'log', { message: `Retry requested by ${actor.ref}: running again from the start` }, db);
     });
     return this.getTask(id);
@@ -266,11 +287,12 @@ export class TemplateService {
     const row = await this.db.selectFrom('template_tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
     if (!row || (row.status !== 'open' && row.status !== 'processing')) return;
     const spec = JSON.parse(row.spec) as TaskSpec;
+    const template = templateOf(spec);
     const hidden = row.secrets ? (JSON.parse(this.deps.secretBox.decrypt(row.secrets)) as { secrets: Record<string, string>; parameters: Record<string, unknown> }) : { secrets: {}, parameters: {} };
     const masker = createSecretMasker();
     Object.values(hidden.secrets).forEach((value) => masker.add(String(value)));
     Object.values(hidden.parameters).forEach((value) => masker.add(typeof value === 'string' ? value : JSON.stringify(value)));
-    const steps = stepsOf(spec.template);
+    const steps = stepsOf(template);
     await this.db.updateTable('template_tasks').set({ status: 'processing', last_heartbeat_at: Date.now(), steps: JSON.stringify(steps) }).where('id', '=', taskId).execute();
     if (job.attempt > 1) await this.appendTaskEvent(taskId, 'log', { message: `Running again from the start (attempt ${job.attempt}): the previous worker stopped` });
     const workspace = this.workspaceOf(taskId);
@@ -280,10 +302,10 @@ export class TemplateService {
     const stored = await this.loadTemplate(spec.templateInfo.entityRef).catch(() => undefined);
     try {
       const output = await runTemplate({
-        template: spec.template,
+        template,
         // Positions only when the catalog's copy is the one the task runs.
-        locate: stored && JSON.stringify(stored.entity.spec) === JSON.stringify(spec.template.spec) ? stored.locate : undefined,
-        templateInfo: { entityRef: spec.templateInfo.entityRef, source: spec.templateInfo.source, entity: spec.template },
+        locate: stored && JSON.stringify(stored.entity.spec.steps) === JSON.stringify(spec.steps) && JSON.stringify(stored.entity.spec.output ?? {}) === JSON.stringify(spec.output) ? stored.locate : undefined,
+        templateInfo: { entityRef: spec.templateInfo.entityRef, source: spec.templateInfo.source, entity: template },
         values: { ...spec.parameters, ...hidden.parameters },
         secrets: hidden.secrets,
         user: { ref: spec.user.ref, entity: await this.deps.getEntity(spec.user.ref).catch(() => undefined) },
