@@ -58,10 +58,35 @@ const MAX_RANGE = 10_000;
 /** Longest rendered string. */
 const MAX_OUTPUT = 10 * 1024 * 1024;
 
+/** Operations (variable writes and lookups, outputs) one render may perform, and its time. */
+const MAX_OPERATIONS = 5_000_000;
+const MAX_RENDER_MS = 10_000;
+
 let sandboxDepth = 0;
-type Runtime = { memberLookup(obj: unknown, key: unknown): unknown };
+let budget = { operations: 0, deadline: 0 };
+type Runtime = {
+  memberLookup(obj: unknown, key: unknown): unknown;
+  contextOrFrameLookup(context: unknown, frame: unknown, name: string): unknown;
+  suppressValue(value: unknown, autoescape: boolean): unknown;
+  Frame: { prototype: { set(name: string, value: unknown, resolveUp?: boolean): void } };
+};
 const runtime = (nunjucks as unknown as { runtime: Runtime }).runtime;
 const unguardedLookup = runtime.memberLookup;
+const unguardedFrameLookup = runtime.contextOrFrameLookup;
+const unguardedSuppress = runtime.suppressValue;
+const unguardedSet = runtime.Frame.prototype.set;
+
+/**
+ * Every loop iteration writes frame variables and every output goes through suppressValue:
+ * counting them (and checking the length of what is stored) bounds a render's work and memory
+ * without a separate isolate.
+ */
+function spend(value?: unknown): void {
+  if (++budget.operations > MAX_OPERATIONS || (budget.operations % 4096 === 0 && Date.now() > budget.deadline)) {
+    throw new PlinthError('TEMPLATE_UNSAFE', `templates may not run longer than ${MAX_RENDER_MS / 1000} s or ${MAX_OPERATIONS} operations per text; this one would (a loop too large?)`);
+  }
+  if (typeof value === 'string' && value.length > MAX_OUTPUT) throw new PlinthError('TEMPLATE_UNSAFE', `templates may not build strings longer than ${MAX_OUTPUT} characters`);
+}
 
 function refuse(key: string): never {
   throw new PlinthError('TEMPLATE_UNSAFE', `templates may not access '${key}': expressions read template data only, never JavaScript internals`);
@@ -100,7 +125,23 @@ function guardedLookup(obj: unknown, rawKey: unknown): unknown {
   return typeof value === 'function' ? bindMethod(obj, value) : value;
 }
 
-runtime.memberLookup = (obj, key) => (sandboxDepth > 0 ? guardedLookup(obj, key) : unguardedLookup(obj, key));
+runtime.memberLookup = (obj, key) => {
+  if (sandboxDepth === 0) return unguardedLookup(obj, key);
+  spend();
+  return guardedLookup(obj, key);
+};
+runtime.contextOrFrameLookup = (context, frame, name) => {
+  if (sandboxDepth > 0) spend();
+  return unguardedFrameLookup(context, frame, name);
+};
+runtime.suppressValue = (value, autoescape) => {
+  if (sandboxDepth > 0) spend(value);
+  return unguardedSuppress(value, autoescape);
+};
+runtime.Frame.prototype.set = function set(this: unknown, name: string, value: unknown, resolveUp?: boolean) {
+  if (sandboxDepth > 0) spend(value);
+  return unguardedSet.call(this as never, name, value, resolveUp);
+};
 
 export interface ParsedRepoUrl {
   host: string;
@@ -198,6 +239,7 @@ function lineNaming(source: string, message: string): { line: number; column: nu
 export function renderTemplateString(source: string, context: Record<string, unknown>, site: RenderSite, syntax: 'scaffolder' | 'cookiecutter' = 'scaffolder'): string {
   // Most file names and many files hold no template syntax: skip compiling them.
   if (!source.includes(syntax === 'scaffolder' ? '${{' : '{{') && !source.includes('{%') && !source.includes('{#')) return source;
+  if (sandboxDepth === 0) budget = { operations: 0, deadline: Date.now() + MAX_RENDER_MS };
   sandboxDepth++;
   try {
     const rendered = environments[syntax].renderString(source, context);
@@ -205,7 +247,7 @@ export function renderTemplateString(source: string, context: Record<string, unk
     return rendered;
   } catch (error) {
     if (error instanceof PlinthError) throw error;
-    const unsafe = /templates may not access|\w+\(\) may produce at most/.test(String(error));
+    const unsafe = /templates may not (access|run longer|build strings)|\w+\(\) may produce at most/.test(String(error));
     const described = describeNunjucksError(error);
     const { message } = described;
     const { line, column } = described.line !== undefined ? described : (lineNaming(source, message) ?? {});

@@ -101,6 +101,8 @@ describe('rendering', () => {
     "${{ parameters.name.toString.call }}",
     '${{ range(0, 100000000) | length }}',
     "${{ 'x'.padStart(2000000000) }}",
+    '{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}',
+    "{% set s = 'xxxxxxxxxxxxxxxx' %}{% for i in range(40) %}{% set s = s + s %}{% endfor %}${{ s | length }}",
   ])('refuses the sandbox escape %s', (payload) => {
     let error: unknown;
     try {
@@ -110,6 +112,10 @@ describe('rendering', () => {
     }
     expect(error).toBeInstanceOf(PlinthError);
     expect((error as PlinthError).code).toBe('TEMPLATE_UNSAFE');
+  });
+
+  it('fails endless recursion as a render error', () => {
+    expect(() => render('{% macro f(n) %}${{ f(n + 1) }}{% endmacro %}${{ f(0) }}')).toThrow(/Maximum call stack/);
   });
 
   it('offers string methods that cannot allocate without bound only', () => {
