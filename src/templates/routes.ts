@@ -5,7 +5,7 @@ import { accessContext } from '../auth/request-context.js';
 import { routeAccess } from '../auth/route-access.js';
 import { authDb } from '../auth/users.js';
 import type { Store } from '../store/store.js';
-import { TASK_EVENTS_CHANNEL, type TemplateService } from './service.js';
+import { TASK_EVENTS_CHANNEL, TASK_EVENTS_PAGE, type TemplateService } from './service.js';
 import type { TaskStatus } from './tables.js';
 
 export interface TemplateRouteDeps {
@@ -108,12 +108,16 @@ export function registerTemplateRoutes(app: FastifyInstance, deps: TemplateRoute
         try {
           do {
             again = false;
-            for (const event of await templates.taskEvents(taskId, after)) {
-              if (closed) return;
-              raw.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-              after = event.id;
-              if (event.type !== 'log') return stop();
-            }
+            let page: Awaited<ReturnType<typeof templates.taskEvents>>;
+            do {
+              page = await templates.taskEvents(taskId, after);
+              for (const event of page) {
+                if (closed) return;
+                raw.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+                after = event.id;
+                if (event.type !== 'log') return stop();
+              }
+            } while (page.length === TASK_EVENTS_PAGE && !closed);
           } while (again && !closed);
         } catch (error) {
           request.log.warn({ err: error }, 'task event stream read failed');

@@ -17,6 +17,8 @@ import type { DbTemplateTaskRow, TaskStatus, TemplateTables } from './tables.js'
 import { dryRunTemplate, type DryRunInput, type DryRunResult } from './dry-run.js';
 
 export const RUN_TASK_JOB = 'templates.run-task';
+/** Most events one read returns. */
+export const TASK_EVENTS_PAGE = 5000;
 /** Channel that tells event streams a task has new events; payload is the task id. */
 export const TASK_EVENTS_CHANNEL = 'plinth_template_tasks';
 
@@ -211,7 +213,7 @@ export class TemplateService {
   }
 
   async taskEvents(taskId: string, after = 0): Promise<TaskEventView[]> {
-    const rows = await this.db.selectFrom('template_task_events').selectAll().where('task_id', '=', taskId).where('id', '>', after).orderBy('id').limit(5000).execute();
+    const rows = await this.db.selectFrom('template_task_events').selectAll().where('task_id', '=', taskId).where('id', '>', after).orderBy('id').limit(TASK_EVENTS_PAGE).execute();
     return rows.map((row) => ({ id: row.id, taskId: row.task_id, type: row.type, body: JSON.parse(row.body) as TaskEventView['body'], createdAt: new Date(row.created_at).toISOString() }));
   }
 
