@@ -27,7 +27,9 @@ describe.each(testDatabases)('templates end to end on $name', (database) => {
   const withToken = (url: string, token: string) => url.replace('http://', `http://x-token:${token}@`);
 
   beforeAll(async () => {
-    t = await createTestApp(database);
+    t = await createTestApp(database, (config) => {
+      config.templates.actions = [{ id: 'acme:shout', description: 'Upper-cases text', command: ['node', '-e', 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.stringify({text:JSON.parse(s).text.toUpperCase()})))'], inputSchema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } } }];
+    });
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
     t.platform.config.publicUrl = base;
     const db = authDb(t.platform.store);
@@ -65,6 +67,7 @@ describe.each(testDatabases)('templates end to end on $name', (database) => {
     const ids = actions.body.map((a: { id: string }) => a.id);
     expect(ids).toEqual(expect.arrayContaining(['fetch:template', 'fetch:template:file', 'fetch:plain', 'fetch:plain:file', 'fs:rename', 'fs:delete', 'fs:read', 'debug:log', 'debug:wait', 'catalog:register', 'catalog:write', 'catalog:fetch', 'publish:plinth', 'publish:git', 'publish:github']));
     expect(actions.body[0].schema.input).toBeTypeOf('object');
+    expect(actions.body.find((a: { id: string }) => a.id === 'acme:shout')).toEqual({ id: 'acme:shout', description: 'Upper-cases text', schema: { input: expect.objectContaining({ required: ['text'] }), output: { type: 'object' } } });
     const schema = await api('GET', '/scaffolder/v2/templates/default/template/nodejs-service/parameter-schema', t.tokens.viewer);
     expect(schema.status).toBe(200);
     expect(schema.body.title).toBe('Node.js service with PostgreSQL');
@@ -293,10 +296,11 @@ describe.each(testDatabases)('templates end to end on $name', (database) => {
             { id: 'owner', action: 'catalog:fetch', input: { entityRef: 'engineering', defaultKind: 'group' } },
             { id: 'write', action: 'catalog:write', input: { entity: { apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name: 'written' }, spec: { owner: '${{ steps.owner.output.entity.metadata.name }}' } } } },
             { id: 'read', action: 'fs:read', input: { path: 'catalog-info.yaml' } },
+            { id: 'shout', action: 'acme:shout', input: { text: '${{ steps.owner.output.entity.metadata.name }}' } },
             { id: 'register', action: 'catalog:register', input: { catalogInfoUrl: 'http://127.0.0.1:1/nowhere.yaml', optional: true } },
           ],
           undefined,
-          { written: '${{ steps.read.output.content }}', user: '${{ user.entity.metadata.name }}' },
+          { written: '${{ steps.read.output.content }}', shouted: '${{ steps.shout.output.text }}' },
         ),
       },
       'user:default/admin',
@@ -305,6 +309,7 @@ describe.each(testDatabases)('templates end to end on $name', (database) => {
     const task = await waitForTask(created.body.id);
     expect(task.error).toBeNull();
     expect(task.output!.written).toContain('owner: engineering');
+    expect(task.output!.shouted).toBe('ENGINEERING');
     const messages = (await api('GET', `/scaffolder/v2/tasks/${created.body.id}/events`, member)).body.map((e: { body: { message: string } }) => e.body.message);
     expect(messages).toContainEqual(expect.stringMatching(/could not register http:\/\/127\.0\.0\.1:1\/nowhere\.yaml \(optional\)/));
 
