@@ -43,6 +43,14 @@ export interface PlinthConfig {
   /** Load the demo organisation from examples/ at start. */
   demo: boolean;
   catalog: CatalogConfig;
+  templates: TemplatesConfig;
+}
+
+export interface TemplatesConfig {
+  /** Actions without code: a program that reads its input as JSON on stdin and prints JSON output. */
+  actions: Array<{ id: string; description?: string; command: string[]; inputSchema?: Record<string, unknown>; outputSchema?: Record<string, unknown>; timeoutSeconds?: number; supportsDryRun?: boolean }>;
+  /** GitHub hosts publish:github may create repositories on (GitHub Enterprise, or a test server). */
+  github: Array<{ host: string; apiBaseUrl: string; token?: string }>;
 }
 
 export interface CatalogConfig {
@@ -91,6 +99,38 @@ const configSchema = {
           items: { type: 'object', additionalProperties: false, required: ['urlPrefix', 'token'], properties: { urlPrefix: { type: 'string', minLength: 1 }, token: { type: 'string', minLength: 1 } } },
         },
         kinds: { type: 'array', items: { type: 'object' } },
+      },
+    },
+    templates: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        actions: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'command'],
+            properties: {
+              id: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9:._-]*$' },
+              description: { type: 'string' },
+              command: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+              inputSchema: { type: 'object' },
+              outputSchema: { type: 'object' },
+              timeoutSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
+              supportsDryRun: { type: 'boolean' },
+            },
+          },
+        },
+        github: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['host', 'apiBaseUrl'],
+            properties: { host: { type: 'string', minLength: 1 }, apiBaseUrl: { type: 'string', pattern: '^https?://' }, token: { type: 'string', minLength: 1 } },
+          },
+        },
       },
     },
     workers: {
@@ -278,6 +318,7 @@ interface RawConfig {
   logLevel?: PlinthConfig['logLevel'];
   demo?: boolean;
   catalog?: Partial<CatalogConfig>;
+  templates?: Partial<TemplatesConfig>;
   workers?: Partial<PlinthConfig['workers']>;
   auth?: { guest?: Partial<PlinthConfig['auth']['guest']>; sessionTtlHours?: number; oidc?: Partial<OidcConfig> & { issuer: string; clientId: string } };
 }
@@ -303,6 +344,10 @@ function withDefaults(value: Record<string, unknown>, cwd: string): PlinthConfig
       webhookSecret: raw.catalog?.webhookSecret,
       gitCredentials: raw.catalog?.gitCredentials ?? [],
       kinds: raw.catalog?.kinds ?? [],
+    },
+    templates: {
+      actions: raw.templates?.actions ?? [],
+      github: raw.templates?.github ?? [],
     },
     workers: {
       enabled: raw.workers?.enabled ?? true,
