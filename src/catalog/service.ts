@@ -87,6 +87,7 @@ export function toProblemView(row: Selectable<DbProblemRow>): ProblemView {
 export class CatalogService {
   readonly db: Kysely<CatalogTables>;
   private registry: KindRegistry;
+  private readonly refreshing = new Map<string, Promise<void>>();
   private readonly configKinds: KindDefinition[];
 
   constructor(private readonly deps: CatalogServiceDeps) {
@@ -271,6 +272,23 @@ export class CatalogService {
    * skipped, Location entities become child locations, conflicts and errors are stored.
    */
   async refreshLocation(locationId: string): Promise<ApplyEntitiesResult | undefined> {
+    // One refresh of a location at a time in this process: a registration and the refresh a push
+    // triggers would otherwise both insert the same new entities. (Refresh jobs of one location never
+    // overlap across processes: they share a unique key; the row lock below covers the rest.)
+    const previous = this.refreshing.get(locationId) ?? Promise.resolve();
+    const run = previous.then(() => this.refreshLocationNow(locationId));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.refreshing.set(locationId, settled);
+    void settled.then(() => {
+      if (this.refreshing.get(locationId) === settled) this.refreshing.delete(locationId);
+    });
+    return run;
+  }
+
+  private async refreshLocationNow(locationId: string): Promise<ApplyEntitiesResult | undefined> {
     const location = await this.db.selectFrom('catalog_locations').selectAll().where('id', '=', locationId).executeTakeFirst();
     if (!location) return undefined;
     const { store } = this.deps;
@@ -310,6 +328,7 @@ export class CatalogService {
     const newChildren: string[] = [];
     const result = await store.transaction(async (trx) => {
       const db = trx.withTables<CatalogTables>();
+      await db.selectFrom('catalog_locations').select('id').where('id', '=', locationId).$if(store.adapter.supportsSkipLocked, (q) => q.forUpdate()).execute();
       const now = Date.now();
       // Child locations declared by the touched files: keep those still declared, add new ones, drop the rest.
       const previousChildren = touchedFiles.length
