@@ -80,6 +80,7 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     store,
     config: config.catalog,
     dataDir: config.dataDir,
+    gitCredentials: config.git.credentials,
     logger: logger.child({ component: 'catalog' }),
     // Locations in repositories Plinth hosts are read from disk, not over HTTP.
     localRepository: (url) => repositories.localGitDirOf(url),
