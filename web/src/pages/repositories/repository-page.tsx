@@ -7,6 +7,7 @@ import { CopyButton } from '../../components/copy-button.js';
 import { EmptyState } from '../../components/empty-state.js';
 import { ErrorNotice } from '../../components/error-notice.js';
 import { Loading } from '../../components/loading.js';
+import { Icon, type IconName } from '../../components/icons.js';
 import { Page } from '../../components/page.js';
 import { TimeText } from '../../components/time-text.js';
 import { EntityRefLink } from '../catalog/entity-ref-link.js';
@@ -136,8 +137,8 @@ function PathCrumbs({ repository, location, refName }: { repository: Repository;
   );
 }
 
-function entryIcon(entry: TreeEntry): string {
-  return entry.type === 'tree' ? '📁' : entry.type === 'symlink' ? '↪' : entry.type === 'submodule' ? '📦' : '📄';
+function entryIcon(entry: TreeEntry): IconName {
+  return entry.type === 'tree' || entry.type === 'submodule' ? 'folder' : entry.type === 'symlink' ? 'link' : 'file';
 }
 
 function DirectoryView({ repository, refName, path, location }: { repository: Repository; refName: string; path: string; location: RepositoryLocation }) {
@@ -183,9 +184,9 @@ function DirectoryView({ repository, refName, path, location }: { repository: Re
             {tree.data.entries.map((entry) => (
               <tr key={entry.name}>
                 <td>
-                  <span aria-hidden="true" className="repo-files__icon">
-                    {entryIcon(entry)}
-                  </span>{' '}
+                  <span className="repo-files__icon">
+                    <Icon name={entryIcon(entry)} size={16} />
+                  </span>
                   {entry.type === 'submodule' ? (
                     <span>{entry.name} (submodule)</span>
                   ) : (
@@ -336,6 +337,7 @@ function EmptyRepository({ repository }: { repository: Repository }) {
   const existing = [`git remote add plinth ${repository.cloneUrl}`, `git push plinth HEAD:${repository.defaultBranch}`].join('\n');
   return (
     <EmptyState title="This repository is empty">
+      <div className="push-instructions">
       <p>Push a first commit. Git asks for a user name (anything) and a password: use a Plinth API token (Admin → API tokens).</p>
       <h2 className="subheading">Start from scratch</h2>
       <pre className="code-block">{commands}</pre>
@@ -343,6 +345,7 @@ function EmptyRepository({ repository }: { repository: Repository }) {
       <h2 className="subheading">Push an existing repository</h2>
       <pre className="code-block">{existing}</pre>
       <CopyButton text={existing} label="Copy commands" />
+      </div>
     </EmptyState>
   );
 }
