@@ -51,7 +51,7 @@ export function EntityPicker({ options, defaultKinds, placeholder, ...props }: C
  * RepoUrlPicker for repositories Plinth hosts: an owner (a namespace of existing repositories,
  * or a group) and a repository name, as `<this host>?owner=<namespace>&repo=<name>`.
  */
-export function RepoUrlPicker({ id, value, onChange, ...rest }: ControlProps) {
+export function RepoUrlPicker({ id, value, onChange, autoFocus, ...rest }: ControlProps) {
   const host = window.location.host;
   const parsed = parseRepoUrl(value);
   const [owner, setOwner] = useState(parsed.owner);
@@ -68,10 +68,10 @@ export function RepoUrlPicker({ id, value, onChange, ...rest }: ControlProps) {
   return (
     <div className="repo-url-picker">
       <div className="field">
-        <label htmlFor={`${id}-owner`} className="small">
+        <label htmlFor={id} className="small">
           Owner (namespace)
         </label>
-        <select id={`${id}-owner`} value={owner} onChange={(e) => update(e.target.value, repo)} aria-describedby={rest['aria-describedby']} aria-invalid={rest['aria-invalid']}>
+        <select id={id} value={owner} autoFocus={autoFocus} onChange={(e) => update(e.target.value, repo)} aria-describedby={rest['aria-describedby']} aria-invalid={rest['aria-invalid']}>
           <option value="">{namespaces.loading ? 'Loading…' : 'Choose…'}</option>
           {(namespaces.data ?? (owner ? [owner] : [])).map((ns) => (
             <option key={ns} value={ns}>
@@ -84,10 +84,10 @@ export function RepoUrlPicker({ id, value, onChange, ...rest }: ControlProps) {
         /
       </span>
       <div className="field">
-        <label htmlFor={id} className="small">
-          Repository
+        <label htmlFor={`${id}-repo`} className="small">
+          Repository name
         </label>
-        <input id={id} value={repo} onChange={(e) => update(owner, e.target.value.trim())} autoComplete="off" spellCheck={false} {...rest} />
+        <input id={`${id}-repo`} value={repo} onChange={(e) => update(owner, e.target.value.trim())} autoComplete="off" spellCheck={false} {...rest} />
       </div>
       <p className="field__hint repo-url-picker__preview">
         Hosted by Plinth at <code>{`${window.location.origin}/git/${owner || '<owner>'}/${repo || '<name>'}.git`}</code>

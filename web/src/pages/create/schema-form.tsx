@@ -61,9 +61,20 @@ function SchemaField(props: FieldProps) {
     );
   }
 
+  if (uiField === 'RepoUrlPicker')
+    return (
+      <fieldset className="field schema-choices">
+        <legend>
+          {label}
+          {required && <span className="required"> *</span>}
+        </legend>
+        <RepoUrlPicker {...common} value={typeof value === 'string' ? value : ''} onChange={onChange} />
+        <Notes id={id} help={help} error={error} />
+      </fieldset>
+    );
+
   let control;
-  if (uiField === 'RepoUrlPicker') control = <RepoUrlPicker {...common} value={typeof value === 'string' ? value : ''} onChange={onChange} />;
-  else if (uiField === 'EntityPicker' || uiField === 'OwnerPicker' || uiField === 'OwnedEntityPicker')
+  if (uiField === 'EntityPicker' || uiField === 'OwnerPicker' || uiField === 'OwnedEntityPicker')
     control = <EntityPicker {...common} value={typeof value === 'string' ? value : ''} onChange={onChange} options={schema['ui:options']} defaultKinds={uiField === 'OwnerPicker' ? ['Group', 'User'] : []} placeholder={schema['ui:placeholder']} />;
   else if (type === 'boolean')
     return (
