@@ -233,4 +233,31 @@ describe.skipIf(skipBrowserTests || !hasTemplatesApi)('portal: create a service 
     expect((await api<{ owner: string }>('GET', '/repositories/default/e2e-shop')).body.owner).toBe('group:default/e2e-shop-team');
     expect(errors).toEqual([]);
   });
+
+  it('dry-runs the template editor as one types, with YAML errors located and the rendered files shown', async () => {
+    context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    errors = watchErrors(page);
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel('API token').fill(server.adminToken);
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await page.waitForURL(/\/catalog$/);
+    await page.goto(`${server.url}/create`);
+    await page.getByRole('link', { name: 'Template editor' }).click();
+    await page.waitForURL(/\/create\/edit$/);
+
+    const files = page.getByRole('list', { name: 'Rendered files' });
+    await expect.poll(() => files.locator('button').allTextContents()).toEqual(['catalog-info.yaml']);
+    await expect.poll(() => page.getByLabel('Contents of catalog-info.yaml').textContent()).toContain('name: hello');
+    expect(await page.getByLabel('Dry-run log').textContent()).toContain('Creating hello');
+
+    // A YAML mistake is located; nothing is sent until it is fixed.
+    await page.getByLabel('Parameter values (YAML)').fill('name: [unclosed\n');
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/values\.yaml line \d+, column \d+/);
+    await page.getByLabel('Parameter values (YAML)').fill('name: typed-later\n');
+    await expect.poll(() => page.getByLabel('Contents of catalog-info.yaml').textContent()).toContain('name: typed-later');
+    await snap('template-editor');
+    expect(errors).toEqual([]);
+  });
 });

@@ -11,7 +11,7 @@ interface ControlProps {
   onChange: (value: unknown) => void;
   'aria-describedby'?: string;
   'aria-invalid'?: boolean;
-  autoFocus?: boolean;
+  'data-autofocus'?: boolean;
 }
 
 /**
@@ -51,7 +51,7 @@ export function EntityPicker({ options, defaultKinds, placeholder, ...props }: C
  * RepoUrlPicker for repositories Plinth hosts: an owner (a namespace of existing repositories,
  * or a group) and a repository name, as `<this host>?owner=<namespace>&repo=<name>`.
  */
-export function RepoUrlPicker({ id, value, onChange, autoFocus, ...rest }: ControlProps) {
+export function RepoUrlPicker({ id, value, onChange, 'data-autofocus': autofocus, ...rest }: ControlProps) {
   const host = window.location.host;
   const parsed = parseRepoUrl(value);
   const [owner, setOwner] = useState(parsed.owner);
@@ -71,7 +71,7 @@ export function RepoUrlPicker({ id, value, onChange, autoFocus, ...rest }: Contr
         <label htmlFor={id} className="small">
           Owner (namespace)
         </label>
-        <select id={id} value={owner} autoFocus={autoFocus} onChange={(e) => update(e.target.value, repo)} aria-describedby={rest['aria-describedby']} aria-invalid={rest['aria-invalid']}>
+        <select id={id} value={owner} data-autofocus={autofocus} onChange={(e) => update(e.target.value, repo)} aria-describedby={rest['aria-describedby']} aria-invalid={rest['aria-invalid']}>
           <option value="">{namespaces.loading ? 'Loading…' : 'Choose…'}</option>
           {(namespaces.data ?? (owner ? [owner] : [])).map((ns) => (
             <option key={ns} value={ns}>

@@ -49,7 +49,7 @@ function SchemaField(props: FieldProps) {
   const describedBy = [error ? `${id}-error` : '', help ? `${id}-help` : ''].filter(Boolean).join(' ') || undefined;
   const type = typeOf(schema);
   const uiField = schema['ui:field'];
-  const common = { id, 'aria-invalid': error ? true : undefined, 'aria-describedby': describedBy, 'aria-required': required || undefined, autoFocus: schema['ui:autofocus'] === true };
+  const common = { id, 'aria-invalid': error ? true : undefined, 'aria-describedby': describedBy, 'aria-required': required || undefined, 'data-autofocus': schema['ui:autofocus'] === true ? true : undefined };
 
   if (type === 'object' && schema.properties && !uiField) {
     return (

@@ -26,12 +26,24 @@ spec:
           type: string
           ui:field: EntityNamePicker
   steps:
-    - id: write
-      name: Write the skeleton
-      action: roadiehq:utils:fs:write
+    - id: log
+      name: Say hello
+      action: debug:log
       input:
-        path: README.md
-        content: "# \${{ parameters.name }}\\n"
+        message: Creating \${{ parameters.name }}
+    - id: write
+      name: Describe it
+      action: catalog:write
+      input:
+        entity:
+          apiVersion: backstage.io/v1alpha1
+          kind: Component
+          metadata:
+            name: \${{ parameters.name }}
+          spec:
+            type: service
+            lifecycle: experimental
+            owner: group:default/platform
   output:
     text:
       - title: Name
@@ -42,11 +54,11 @@ const SAMPLE_VALUES = 'name: hello\n';
 
 /** Parses one YAML document; a syntax error comes back with its line and column. */
 export function parseYamlInput(text: string, what: string): { value?: unknown; error?: string } {
-  const document = parseDocument(text, { prettyErrors: false });
+  const document = parseDocument(text);
   const first = document.errors[0];
   if (first) {
     const at = first.linePos?.[0];
-    return { error: `${what}${at ? ` line ${at.line}, column ${at.col}` : ''}: ${first.message.split('\n')[0]}` };
+    return { error: `${what}${at ? ` line ${at.line}, column ${at.col}` : ''}: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` };
   }
   return { value: document.toJS() };
 }

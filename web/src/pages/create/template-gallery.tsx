@@ -6,6 +6,7 @@ import { useApiData } from '../../app/use-api-data.js';
 import { EmptyState } from '../../components/empty-state.js';
 import { ErrorNotice } from '../../components/error-notice.js';
 import { Loading } from '../../components/loading.js';
+import { Icon } from '../../components/icons.js';
 import { Page } from '../../components/page.js';
 import { EntityRefLink } from '../catalog/entity-ref-link.js';
 import { CREATE_PATH, EDITOR_PATH, templatePath } from './create-paths.js';
@@ -53,6 +54,9 @@ export function TemplateGallery() {
           <label htmlFor="template-search" className="visually-hidden">
             Search templates
           </label>
+          <span className="catalog__search-icon">
+            <Icon name="search" size={16} />
+          </span>
           <input id="template-search" type="search" placeholder="Search templates" value={q} onChange={(e) => navigate(gallerySearch(e.target.value, tag), { replace: true })} />
         </div>
         {allTags.length > 0 && (

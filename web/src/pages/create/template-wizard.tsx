@@ -1,4 +1,4 @@
-import { useState, type FormEvent, type ReactElement } from 'react';
+import { useEffect, useState, type FormEvent, type ReactElement } from 'react';
 import { ApiError } from '../../api/client.js';
 import { createTask, getParameterSchema, type FieldSchema } from '../../api/scaffolder.js';
 import { Link, navigate } from '../../app/router.js';
@@ -21,6 +21,14 @@ export function TemplateWizard({ namespace, name }: { namespace: string; name: s
   const [errors, setErrors] = useState<FieldErrors>({});
   const [submitting, setSubmitting] = useState(false);
   const [submitError, setSubmitError] = useState<unknown>();
+
+  // `ui:autofocus` on a page's field: after the page's heading took focus (Page does that on mount).
+  const loaded = schema.data !== undefined;
+  useEffect(() => {
+    if (!loaded) return;
+    const timer = window.setTimeout(() => document.querySelector<HTMLElement>('.wizard-form [data-autofocus]')?.focus());
+    return () => window.clearTimeout(timer);
+  }, [stepIndex, loaded]);
 
   const crumbs = (
     <nav className="breadcrumbs" aria-label="Breadcrumbs">
@@ -121,7 +129,7 @@ export function TemplateWizard({ namespace, name }: { namespace: string; name: s
           </div>
         </section>
       ) : (
-        <form className="card" onSubmit={next} noValidate aria-labelledby="step-title">
+        <form className="card wizard-form" onSubmit={next} noValidate aria-labelledby="step-title">
           <h2 id="step-title">{step!.title}</h2>
           {step!.description && <p className="muted">{step!.description}</p>}
           <SchemaForm

@@ -7,6 +7,7 @@ import { CopyButton } from '../../components/copy-button.js';
 import { EmptyState } from '../../components/empty-state.js';
 import { ErrorNotice } from '../../components/error-notice.js';
 import { Loading } from '../../components/loading.js';
+import { Icon } from '../../components/icons.js';
 import { Page } from '../../components/page.js';
 import { TimeText } from '../../components/time-text.js';
 import { EntityRefLink } from '../catalog/entity-ref-link.js';
@@ -46,6 +47,9 @@ export function RepositoryList() {
           <label htmlFor="repository-search" className="visually-hidden">
             Search repositories
           </label>
+          <span className="catalog__search-icon">
+            <Icon name="search" size={16} />
+          </span>
           <input
             id="repository-search"
             type="search"
