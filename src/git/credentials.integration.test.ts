@@ -1,16 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../../test/support/databases.js';
 import { createTestApp, type TestApp } from '../../test/support/platform.js';
 import { findGitCredential, gitAuthFor } from './credentials.js';
 import { syncMirror } from './read-tree.js';
 import { runGit } from './run-git.js';
+import { gitAsAlice as git } from '../../test/support/git.js';
 
-const exec = promisify(execFile);
 
 describe('findGitCredential', () => {
   const credentials = [
@@ -35,8 +33,6 @@ describe.each(testDatabases)('git credentials against a Plinth git server on $na
   let base: string;
   let dir: string;
   let cloneUrl: string;
-  const git = async (cwd: string, ...args: string[]) =>
-    (await exec('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@e', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@e' } })).stdout;
 
   beforeAll(async () => {
     remote = await createTestApp(database);
@@ -50,7 +46,7 @@ describe.each(testDatabases)('git credentials against a Plinth git server on $na
     });
     cloneUrl = ((await created.json()) as { cloneUrl: string }).cloneUrl;
     const work = path.join(dir, 'work');
-    await exec('git', ['init', '-q', '-b', 'main', work]);
+    await git(dir, 'init', '-q', '-b', 'main', work);
     writeFileSync(path.join(work, 'catalog-info.yaml'), 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: far-away\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n');
     await git(work, 'add', '.');
     await git(work, 'commit', '-q', '-m', 'catalog');

@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../../test/support/databases.js';
 import { createTestApp, type TestApp } from '../../test/support/platform.js';
+import { gitAsAlice as git } from '../../test/support/git.js';
 
-const exec = promisify(execFile);
 
 describe.each(testDatabases)('browsing hosted repositories on $name', (database) => {
   let t: TestApp;
@@ -15,8 +13,6 @@ describe.each(testDatabases)('browsing hosted repositories on $name', (database)
   let dir: string;
   let first: string;
   let second: string;
-  const git = async (cwd: string, ...args: string[]) =>
-    (await exec('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: 'Alice', GIT_AUTHOR_EMAIL: 'a@e', GIT_COMMITTER_NAME: 'Alice', GIT_COMMITTER_EMAIL: 'a@e' } })).stdout;
   const get = async (url: string, token = t.tokens.viewer) => {
     const res = await fetch(`${base}/api/repositories${url}`, { headers: { authorization: `Bearer ${token}` } });
     return { status: res.status, body: await res.json() };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startPlinthServer, type RunningServer } from '../support/server.js';
-import { ensurePortalBuilt, launchChromium, skipBrowserTests, watchErrors } from '../support/portal.js';
+import { ensurePortalBuilt, launchChromium, openSignedInPage, reportFailure, skipBrowserTests } from '../support/portal.js';
 
 /**
  * Create end to end: a template from the catalog, filled in through the wizard, run as a task
@@ -149,11 +149,7 @@ describe.skipIf(skipBrowserTests || !hasTemplatesApi)('portal: create a service 
   });
 
   afterEach(async (test) => {
-    if (test.task.result?.state === 'fail' && page && !page.isClosed()) {
-      const file = path.join(tmpdir(), `plinth-create-e2e-failure-${Date.now()}.png`);
-      await page.screenshot({ path: file, fullPage: true }).catch(() => {});
-      console.error(`create e2e failed on ${page.url()}; screenshot: ${file}\nserver output:\n${server.output().slice(-4000)}`);
-    }
+    if (test.task.result?.state === 'fail') await reportFailure('create-e2e', page, server);
     await context?.close();
   });
 
@@ -163,14 +159,7 @@ describe.skipIf(skipBrowserTests || !hasTemplatesApi)('portal: create a service 
   };
 
   it('creates a service through the wizard and lands on its new catalog page', async () => {
-    context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    errors = watchErrors(page);
-    await page.goto(`${server.url}/login`);
-    await page.getByLabel('API token').fill(server.adminToken);
-    await page.getByRole('button', { name: 'Log in', exact: true }).click();
-    await page.waitForURL(/\/catalog$/);
+    ({ context, page, errors } = await openSignedInPage(browser, server));
 
     // The gallery: the template as a card, found by search and by tag.
     await page.getByRole('link', { name: 'Create' }).click();
@@ -235,14 +224,7 @@ describe.skipIf(skipBrowserTests || !hasTemplatesApi)('portal: create a service 
   });
 
   it('dry-runs the template editor as one types, with YAML errors located and the rendered files shown', async () => {
-    context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    errors = watchErrors(page);
-    await page.goto(`${server.url}/login`);
-    await page.getByLabel('API token').fill(server.adminToken);
-    await page.getByRole('button', { name: 'Log in', exact: true }).click();
-    await page.waitForURL(/\/catalog$/);
+    ({ context, page, errors } = await openSignedInPage(browser, server));
     await page.goto(`${server.url}/create`);
     await page.getByRole('link', { name: 'Template editor' }).click();
     await page.waitForURL(/\/create\/edit$/);

@@ -1,19 +1,17 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPlinthServer, type RunningServer } from '../support/server.js';
-import { ensurePortalBuilt, launchChromium, skipBrowserTests, watchErrors } from '../support/portal.js';
+import { ensurePortalBuilt, launchChromium, openSignedInPage, reportFailure, skipBrowserTests } from '../support/portal.js';
+import { gitAsAlice as git } from '../support/git.js';
 
 /**
  * The repository pages end to end: a real `plinth serve`, repositories filled by real `git push`es,
  * browsed in Chromium. Screenshots go to PLINTH_E2E_SCREENSHOTS, else /tmp/plinth-repositories-e2e.
  */
 
-const exec = promisify(execFile);
 const screenshotDir = process.env.PLINTH_E2E_SCREENSHOTS ?? path.join(tmpdir(), 'plinth-repositories-e2e');
 
 const README = `# Storefront
@@ -39,8 +37,6 @@ describe.skipIf(skipBrowserTests)('portal: hosted repositories', () => {
     const res = await fetch(`${server.url}/api${url}`, { method, headers: { authorization: `Bearer ${server.adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
     return { status: res.status, body: (await res.json()) as T };
   };
-  const git = (cwd: string, ...args: string[]) =>
-    exec('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: 'Alice', GIT_AUTHOR_EMAIL: 'a@e', GIT_COMMITTER_NAME: 'Alice', GIT_COMMITTER_EMAIL: 'a@e' } });
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([ensurePortalBuilt().then(() => startPlinthServer()), launchChromium()]);
@@ -70,23 +66,12 @@ describe.skipIf(skipBrowserTests)('portal: hosted repositories', () => {
   });
 
   afterEach(async (test) => {
-    if (test.task.result?.state === 'fail' && page && !page.isClosed()) {
-      const file = path.join(tmpdir(), `plinth-repositories-e2e-failure-${Date.now()}.png`);
-      await page.screenshot({ path: file, fullPage: true }).catch(() => {});
-      console.error(`repositories e2e failed on ${page.url()}; screenshot: ${file}\nserver output:\n${server.output().slice(-4000)}`);
-    }
+    if (test.task.result?.state === 'fail') await reportFailure('repositories-e2e', page, server);
     await context?.close();
   });
 
   async function openPage(): Promise<Page> {
-    context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    errors = watchErrors(page);
-    await page.goto(`${server.url}/login`);
-    await page.getByLabel('API token').fill(server.adminToken);
-    await page.getByRole('button', { name: 'Log in', exact: true }).click();
-    await page.waitForURL(/\/catalog$/);
+    ({ context, page, errors } = await openSignedInPage(browser, server));
     return page;
   }
 

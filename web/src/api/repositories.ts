@@ -1,45 +1,12 @@
+import type { BlobContent, BranchSummary, CommitPage, TreeEntry } from '../../../src/git/browse.js';
+import type { RepositoryView } from '../../../src/repositories/service.js';
 import { api } from './client.js';
 
 /** Hosted git repositories: /api/repositories. */
 
-export interface CommitSummary {
-  sha: string;
-  author: string;
-  email: string;
-  date: string;
-  subject: string;
-}
-
-export interface Repository {
-  namespace: string;
-  name: string;
-  owner: string | null;
-  description: string | null;
-  defaultBranch: string;
-  cloneUrl: string;
-  createdBy: string;
-  createdAt: string;
-  lastPushAt: string | null;
-}
-
-export interface Branch {
-  name: string;
-  sha: string;
-  lastCommit: CommitSummary;
-}
-
-export interface CommitPage {
-  items: CommitSummary[];
-  nextCursor?: string;
-}
-
-export interface TreeEntry {
-  name: string;
-  path: string;
-  type: 'blob' | 'tree' | 'symlink' | 'submodule';
-  size?: number;
-  lastCommit?: CommitSummary;
-}
+// The server's own types: the portal and the API cannot drift apart.
+export type { BranchSummary as Branch, CommitPage, CommitSummary, TreeEntry } from '../../../src/git/browse.js';
+export type { RepositoryView as Repository } from '../../../src/repositories/service.js';
 
 export interface Tree {
   ref: string;
@@ -48,16 +15,8 @@ export interface Tree {
   entries: TreeEntry[];
 }
 
-export interface Blob {
-  ref: string;
-  commit: string;
-  path: string;
-  type: 'blob' | 'symlink';
-  size: number;
-  binary: boolean;
-  truncated: boolean;
-  content: string;
-}
+/** A file as `/blob` and `/readme` answer it. */
+export type Blob = BlobContent & { ref: string; commit: string };
 
 export interface CreateRepositoryInput {
   namespace?: string;
@@ -71,16 +30,16 @@ const repo = (namespace: string, name: string) => `${BASE}/${encodeURIComponent(
 /** A ref is one URL segment (feature/x → feature%2Fx); the path after it keeps its slashes. */
 const atRef = (ref: string, path: string) => `${encodeURIComponent(ref)}${path ? `/${path.split('/').map(encodeURIComponent).join('/')}` : ''}`;
 
-export async function listRepositories(signal?: AbortSignal): Promise<Repository[]> {
-  return (await api.get<{ items: Repository[] }>(BASE, { signal })).items;
+export async function listRepositories(signal?: AbortSignal): Promise<RepositoryView[]> {
+  return (await api.get<{ items: RepositoryView[] }>(BASE, { signal })).items;
 }
 
-export const getRepository = (namespace: string, name: string, signal?: AbortSignal) => api.get<Repository>(repo(namespace, name), { signal });
+export const getRepository = (namespace: string, name: string, signal?: AbortSignal) => api.get<RepositoryView>(repo(namespace, name), { signal });
 
-export const createRepository = (input: CreateRepositoryInput) => api.post<Repository>(BASE, input);
+export const createRepository = (input: CreateRepositoryInput) => api.post<RepositoryView>(BASE, input);
 
-export async function listBranches(namespace: string, name: string, signal?: AbortSignal): Promise<Branch[]> {
-  return (await api.get<{ items: Branch[] }>(`${repo(namespace, name)}/branches`, { signal })).items;
+export async function listBranches(namespace: string, name: string, signal?: AbortSignal): Promise<BranchSummary[]> {
+  return (await api.get<{ items: BranchSummary[] }>(`${repo(namespace, name)}/branches`, { signal })).items;
 }
 
 export const listCommits = (namespace: string, name: string, query: { ref?: string; path?: string; limit?: number; cursor?: string }, signal?: AbortSignal) =>

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { cancelTask, getTask, isFinished, retryTask, subscribeToTask, type Task, type TaskEvent, type TaskStep } from '../../api/scaffolder.js';
 import { Link } from '../../app/router.js';
 import { useApiData } from '../../app/use-api-data.js';
+import { Breadcrumbs } from '../../components/breadcrumbs.js';
 import { ErrorNotice } from '../../components/error-notice.js';
 import { Loading } from '../../components/loading.js';
 import { Page } from '../../components/page.js';
@@ -82,15 +83,7 @@ export function TaskPage({ id }: { id: string }) {
     }
   };
 
-  const crumbs = (
-    <nav className="breadcrumbs" aria-label="Breadcrumbs">
-      <ol>
-        <li>
-          <Link to={CREATE_PATH}>Create</Link>
-        </li>
-      </ol>
-    </nav>
-  );
+  const crumbs = <Breadcrumbs items={[{ label: 'Create', to: CREATE_PATH }]} />;
   if (task.error && !task.data) {
     return (
       <Page title="Task" before={crumbs}>

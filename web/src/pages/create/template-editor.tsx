@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { parseDocument } from 'yaml';
 import { dryRunTemplate, type DryRunResult } from '../../api/scaffolder.js';
-import { Link } from '../../app/router.js';
+import { Breadcrumbs } from '../../components/breadcrumbs.js';
 import { EmptyState } from '../../components/empty-state.js';
 import { ErrorNotice } from '../../components/error-notice.js';
 import { Page } from '../../components/page.js';
@@ -116,15 +116,7 @@ export function TemplateEditor() {
     <Page
       title="Template editor"
       className="page--wide"
-      before={
-        <nav className="breadcrumbs" aria-label="Breadcrumbs">
-          <ol>
-            <li>
-              <Link to={CREATE_PATH}>Create</Link>
-            </li>
-          </ol>
-        </nav>
-      }
+      before={<Breadcrumbs items={[{ label: 'Create', to: CREATE_PATH }]} />}
       description="Edit a template and its parameter values; it is dry-run as you type: nothing is published or registered."
     >
       <div className="editor-grid">

@@ -6,8 +6,8 @@ import { useApiData } from '../../app/use-api-data.js';
 import { EmptyState } from '../../components/empty-state.js';
 import { ErrorNotice } from '../../components/error-notice.js';
 import { Loading } from '../../components/loading.js';
-import { Icon } from '../../components/icons.js';
 import { Page } from '../../components/page.js';
+import { SearchField } from '../../components/search-field.js';
 import { EntityRefLink } from '../catalog/entity-ref-link.js';
 import { CREATE_PATH, EDITOR_PATH, templatePath } from './create-paths.js';
 
@@ -50,15 +50,7 @@ export function TemplateGallery() {
       }
     >
       <div className="catalog__toolbar gallery-toolbar">
-        <div className="catalog__search" role="search">
-          <label htmlFor="template-search" className="visually-hidden">
-            Search templates
-          </label>
-          <span className="catalog__search-icon">
-            <Icon name="search" size={16} />
-          </span>
-          <input id="template-search" type="search" placeholder="Search templates" value={q} onChange={(e) => navigate(gallerySearch(e.target.value, tag), { replace: true })} />
-        </div>
+        <SearchField id="template-search" label="Search templates" placeholder="Search templates" value={q} onChange={(text) => navigate(gallerySearch(text, tag), { replace: true })} />
         {allTags.length > 0 && (
           <div className="chips" role="group" aria-label="Filter by tag">
             {allTags.map((t) => (

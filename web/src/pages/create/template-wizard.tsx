@@ -1,8 +1,9 @@
 import { useEffect, useState, type FormEvent, type ReactElement } from 'react';
 import { ApiError } from '../../api/client.js';
 import { createTask, getParameterSchema, type FieldSchema } from '../../api/scaffolder.js';
-import { Link, navigate } from '../../app/router.js';
+import { navigate } from '../../app/router.js';
 import { useApiData } from '../../app/use-api-data.js';
+import { Breadcrumbs } from '../../components/breadcrumbs.js';
 import { ErrorNotice } from '../../components/error-notice.js';
 import { Loading } from '../../components/loading.js';
 import { Page } from '../../components/page.js';
@@ -30,15 +31,7 @@ export function TemplateWizard({ namespace, name }: { namespace: string; name: s
     return () => window.clearTimeout(timer);
   }, [stepIndex, loaded]);
 
-  const crumbs = (
-    <nav className="breadcrumbs" aria-label="Breadcrumbs">
-      <ol>
-        <li>
-          <Link to={CREATE_PATH}>Create</Link>
-        </li>
-      </ol>
-    </nav>
-  );
+  const crumbs = <Breadcrumbs items={[{ label: 'Create', to: CREATE_PATH }]} />;
   if (schema.error) {
     return (
       <Page title={name} before={crumbs}>

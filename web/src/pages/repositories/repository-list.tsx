@@ -7,8 +7,8 @@ import { CopyButton } from '../../components/copy-button.js';
 import { EmptyState } from '../../components/empty-state.js';
 import { ErrorNotice } from '../../components/error-notice.js';
 import { Loading } from '../../components/loading.js';
-import { Icon } from '../../components/icons.js';
 import { Page } from '../../components/page.js';
+import { SearchField } from '../../components/search-field.js';
 import { TimeText } from '../../components/time-text.js';
 import { EntityRefLink } from '../catalog/entity-ref-link.js';
 import { CreateRepositoryDialog } from './create-repository-dialog.js';
@@ -43,21 +43,13 @@ export function RepositoryList() {
       }
     >
       <div className="catalog__toolbar">
-        <div className="catalog__search" role="search">
-          <label htmlFor="repository-search" className="visually-hidden">
-            Search repositories
-          </label>
-          <span className="catalog__search-icon">
-            <Icon name="search" size={16} />
-          </span>
-          <input
-            id="repository-search"
-            type="search"
-            placeholder="Search by name, owner or description"
-            value={q}
-            onChange={(e) => navigate(`${REPOSITORIES_PATH}${e.target.value ? `?q=${encodeURIComponent(e.target.value)}` : ''}`, { replace: true })}
-          />
-        </div>
+        <SearchField
+          id="repository-search"
+          label="Search repositories"
+          placeholder="Search by name, owner or description"
+          value={q}
+          onChange={(text) => navigate(`${REPOSITORIES_PATH}${text ? `?q=${encodeURIComponent(text)}` : ''}`, { replace: true })}
+        />
       </div>
       {repositories.error ? (
         <ErrorNotice error={repositories.error} onRetry={repositories.reload} />

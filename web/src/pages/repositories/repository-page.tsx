@@ -3,6 +3,7 @@ import { ApiError } from '../../api/client.js';
 import { getBlob, getReadme, getRepository, getTree, listBranches, listCommits, type Blob, type Branch, type Repository, type TreeEntry } from '../../api/repositories.js';
 import { Link, navigate, useSearchParams } from '../../app/router.js';
 import { useApiData } from '../../app/use-api-data.js';
+import { Breadcrumbs } from '../../components/breadcrumbs.js';
 import { CopyButton } from '../../components/copy-button.js';
 import { EmptyState } from '../../components/empty-state.js';
 import { ErrorNotice } from '../../components/error-notice.js';
@@ -85,15 +86,7 @@ export function RepositoryPage({ location }: { location: RepositoryLocation }) {
 }
 
 function Crumbs() {
-  return (
-    <nav className="breadcrumbs" aria-label="Breadcrumbs">
-      <ol>
-        <li>
-          <Link to={REPOSITORIES_PATH}>Repositories</Link>
-        </li>
-      </ol>
-    </nav>
-  );
+  return <Breadcrumbs items={[{ label: 'Repositories', to: REPOSITORIES_PATH }]} />;
 }
 
 function BranchSelector({ repository, branches, location, current }: { repository: Repository; branches: Branch[]; location: RepositoryLocation; current: string }) {
