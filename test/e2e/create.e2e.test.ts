@@ -98,6 +98,40 @@ spec:
   owner: \${{ values.owner }}
 `;
 
+/** Fails at its last step; with `wait`, first waits a minute (long enough to be cancelled). */
+const FLAKY_TEMPLATE = `apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: e2e-flaky
+  title: E2E flaky
+spec:
+  owner: group:default/e2e-platform
+  type: test
+  parameters:
+    - title: Options
+      properties:
+        wait:
+          title: Wait first
+          type: boolean
+  steps:
+    - id: hello
+      name: Say hello
+      action: debug:log
+      input:
+        message: hello from the flaky template
+    - id: wait
+      name: Wait
+      if: \${{ parameters.wait }}
+      action: debug:wait
+      input:
+        seconds: 60
+    - id: read
+      name: Read a missing file
+      action: fs:read
+      input:
+        path: missing.txt
+`;
+
 const GROUPS = `apiVersion: backstage.io/v1alpha1
 kind: Group
 metadata:
@@ -114,6 +148,9 @@ spec:
   type: team
   children: []
 `;
+
+/** Waits up to 15 s (not expect.poll's 1 s): the server, git and Chromium share two busy cores. */
+const eventually = <T,>(read: () => Promise<T> | T, options: { timeout: number } = { timeout: 15_000 }) => expect.poll(read, options);
 
 describe.skipIf(skipBrowserTests || !hasTemplatesApi)('portal: create a service through the wizard', () => {
   let server: RunningServer;
@@ -135,8 +172,9 @@ describe.skipIf(skipBrowserTests || !hasTemplatesApi)('portal: create a service 
     writeFileSync(path.join(fixtureDir, 'skeleton', 'catalog-info.yaml'), SKELETON_CATALOG_INFO);
     writeFileSync(path.join(fixtureDir, 'skeleton', 'README.md'), '# ${{ values.name }}\n\n${{ values.description }}\n');
     writeFileSync(path.join(fixtureDir, 'groups.yaml'), GROUPS);
+    writeFileSync(path.join(fixtureDir, 'flaky.yaml'), FLAKY_TEMPLATE);
     [server, browser] = await Promise.all([ensurePortalBuilt().then(() => startPlinthServer()), launchChromium()]);
-    for (const file of ['groups.yaml', 'template.yaml']) {
+    for (const file of ['groups.yaml', 'template.yaml', 'flaky.yaml']) {
       const registered = await api('POST', '/catalog/locations', { type: 'file', target: path.join(fixtureDir, file) });
       expect(registered.status, JSON.stringify(registered.body)).toBe(201);
     }
@@ -186,7 +224,7 @@ describe.skipIf(skipBrowserTests || !hasTemplatesApi)('portal: create a service 
     expect(await page.locator('#field-name-error').textContent()).toContain('starting and ending with a letter or digit');
     await name.fill('e2e-shop');
     // The owner picker suggests the catalog's groups.
-    await expect.poll(() => page.locator('datalist option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toContain('group:default/e2e-shop-team');
+    await eventually(() => page.locator('datalist option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toContain('group:default/e2e-shop-team');
     await page.getByLabel('Owner *').fill('group:default/e2e-shop-team');
     expect(await page.getByLabel('Description').inputValue()).toBe('A service made in the e2e test');
     await snap('wizard-step-1');
@@ -210,14 +248,14 @@ describe.skipIf(skipBrowserTests || !hasTemplatesApi)('portal: create a service 
 
     // The task page: live steps, then the output link to the new entity.
     await page.waitForURL(/\/create\/tasks\/[^/]+$/);
-    await expect.poll(() => page.getByTestId('task-status').textContent(), { timeout: 60_000 }).toBe('completed');
+    await eventually(() => page.getByTestId('task-status').textContent(), { timeout: 60_000 }).toBe('completed');
     expect(await page.locator('.task-step .badge').allTextContents()).toEqual(['completed', 'completed', 'completed']);
     await page.getByRole('button', { name: 'Publish' }).click();
-    await expect.poll(() => page.getByLabel('Log of Publish').textContent()).toMatch(/e2e-shop/);
+    await eventually(() => page.getByLabel('Log of Publish').textContent()).toMatch(/e2e-shop/);
     await snap('task-completed');
     await page.getByRole('link', { name: 'Open in catalog' }).click();
     await page.waitForURL(/\/catalog\/default\/component\/e2e-shop$/);
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('e2e-shop');
+    await eventually(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('e2e-shop');
     expect((await api<{ spec: { owner: string } }>('GET', '/catalog/entities/by-name/component/default/e2e-shop')).body.spec.owner).toBe('group:default/e2e-shop-team');
     expect((await api<{ owner: string }>('GET', '/repositories/default/e2e-shop')).body.owner).toBe('group:default/e2e-shop-team');
     expect(errors).toEqual([]);
@@ -230,16 +268,54 @@ describe.skipIf(skipBrowserTests || !hasTemplatesApi)('portal: create a service 
     await page.waitForURL(/\/create\/edit$/);
 
     const files = page.getByRole('list', { name: 'Rendered files' });
-    await expect.poll(() => files.locator('button').allTextContents()).toEqual(['catalog-info.yaml']);
-    await expect.poll(() => page.getByLabel('Contents of catalog-info.yaml').textContent()).toContain('name: hello');
+    await eventually(() => files.locator('button').allTextContents()).toEqual(['catalog-info.yaml']);
+    await eventually(() => page.getByLabel('Contents of catalog-info.yaml').textContent()).toContain('name: hello');
     expect(await page.getByLabel('Dry-run log').textContent()).toContain('Creating hello');
 
     // A YAML mistake is located; nothing is sent until it is fixed.
     await page.getByLabel('Parameter values (YAML)').fill('name: [unclosed\n');
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/values\.yaml line \d+, column \d+/);
+    await eventually(() => page.getByRole('alert').textContent()).toMatch(/values\.yaml line \d+, column \d+/);
     await page.getByLabel('Parameter values (YAML)').fill('name: typed-later\n');
-    await expect.poll(() => page.getByLabel('Contents of catalog-info.yaml').textContent()).toContain('name: typed-later');
+    await eventually(() => page.getByLabel('Contents of catalog-info.yaml').textContent()).toContain('name: typed-later');
     await snap('template-editor');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a failed step with its error and log, retries it, and cancels a running task', async () => {
+    ({ context, page, errors } = await openSignedInPage(browser, server));
+    await page.goto(`${server.url}/create/templates/default/e2e-flaky`);
+    await page.getByRole('button', { name: 'Review' }).click();
+    expect(await page.getByRole('region', { name: 'Review' }).textContent()).toContain('Wait first');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.waitForURL(/\/create\/tasks\/[^/]+$/);
+    const taskUrl = page.url();
+    await eventually(() => page.getByTestId('task-status').textContent(), { timeout: 60_000 }).toBe('failed');
+    const failedStep = page.locator('.task-step', { hasText: 'Read a missing file' });
+    expect(await failedStep.locator('.badge').textContent()).toBe('failed');
+    expect(await failedStep.getByRole('alert').textContent()).toContain("cannot read 'missing.txt'");
+    expect(await page.locator('.task-step', { hasText: 'Wait' }).locator('.badge').textContent()).toBe('skipped');
+    await page.getByRole('button', { name: 'Say hello' }).click();
+    await eventually(() => page.getByLabel('Log of Say hello').textContent()).toContain('hello from the flaky template');
+    await snap('task-failed');
+
+    // Retry runs it again (and it fails again, the file is still missing).
+    await page.getByRole('button', { name: 'Retry' }).click();
+    const taskId = taskUrl.split('/').pop()!;
+    const hellos = async () => (await api<Array<{ body: { message: string } }>>('GET', `/scaffolder/v2/tasks/${taskId}/events`)).body.filter((e) => e.body.message === 'hello from the flaky template').length;
+    await eventually(hellos, { timeout: 60_000 }).toBe(2);
+    await eventually(() => page.getByTestId('task-status').textContent(), { timeout: 60_000 }).toBe('failed');
+    // The log was opened before the retry and follows the new run.
+    await eventually(() => page.getByLabel('Log of Say hello').textContent()).toContain('hello from the flaky template');
+    expect(page.url()).toBe(taskUrl);
+
+    // A task that waits can be cancelled from its page.
+    const started = await api<{ id: string }>('POST', '/scaffolder/v2/tasks', { templateRef: 'template:default/e2e-flaky', values: { wait: true } });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    await page.goto(`${server.url}/create/tasks/${started.body.id}`);
+    await eventually(() => page.locator('.task-step', { hasText: 'Wait' }).locator('.badge').textContent(), { timeout: 30_000 }).toBe('running');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await eventually(() => page.getByTestId('task-status').textContent(), { timeout: 30_000 }).toBe('cancelled');
+    await page.getByRole('button', { name: 'Retry' }).waitFor();
     expect(errors).toEqual([]);
   });
 });

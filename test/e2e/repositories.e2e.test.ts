@@ -25,6 +25,9 @@ The **web shop**. See [the docs](docs/setup.md).
 [click me](javascript:window.__readmeLink=true)
 `;
 
+/** Waits up to 15 s (not expect.poll's 1 s): the server, git and Chromium share two busy cores. */
+const eventually = <T,>(read: () => Promise<T> | T, options: { timeout: number } = { timeout: 15_000 }) => expect.poll(read, options);
+
 describe.skipIf(skipBrowserTests)('portal: hosted repositories', () => {
   let server: RunningServer;
   let browser: Browser;
@@ -84,16 +87,16 @@ describe.skipIf(skipBrowserTests)('portal: hosted repositories', () => {
     await openPage();
     await page.getByRole('link', { name: 'Repositories' }).click();
     await page.waitForURL(/\/repositories$/);
-    await expect.poll(() => page.getByRole('link', { name: 'default/storefront' }).count()).toBe(1);
-    await expect.poll(() => page.getByRole('link', { name: 'default/empty-one' }).count()).toBe(1);
+    await eventually(() => page.getByRole('link', { name: 'default/storefront' }).count()).toBe(1);
+    await eventually(() => page.getByRole('link', { name: 'default/empty-one' }).count()).toBe(1);
     await page.getByLabel('Search repositories').fill('web shop');
-    await expect.poll(() => page.getByRole('link', { name: 'default/empty-one' }).count()).toBe(0);
+    await eventually(() => page.getByRole('link', { name: 'default/empty-one' }).count()).toBe(0);
     await snap('repository-list');
     await page.getByRole('link', { name: 'default/storefront' }).click();
     await page.waitForURL(/\/repositories\/default\/storefront$/);
 
     const readme = page.locator('.readme .markdown');
-    await expect.poll(() => readme.locator('h1').textContent()).toBe('Storefront');
+    await eventually(() => readme.locator('h1').textContent()).toBe('Storefront');
     expect(await readme.locator('strong').textContent()).toBe('web shop');
     // Raw HTML is shown as text, and the javascript: link is neutralised: nothing ran.
     expect(await readme.textContent()).toContain('<script>window.__readmeScript = true</script>');
@@ -111,7 +114,7 @@ describe.skipIf(skipBrowserTests)('portal: hosted repositories', () => {
     await page.getByRole('table', { name: 'Files in src/app' }).getByRole('link', { name: 'main.ts' }).click();
     await page.waitForURL(/\/repositories\/default\/storefront\/blob\/main\/src\/app\/main\.ts$/);
     const code = page.getByRole('region', { name: 'Contents of src/app/main.ts' });
-    await expect.poll(() => code.locator('.code-view__line').allTextContents()).toEqual(['export function main() {', '  return "hello";', '}']);
+    await eventually(() => code.locator('.code-view__line').allTextContents()).toEqual(['export function main() {', '  return "hello";', '}']);
     expect(await code.locator('.code-view__number').evaluateAll((cells) => cells.map((c) => c.getAttribute('data-line')))).toEqual(['1', '2', '3']);
     expect(await page.locator('.file-view').textContent()).toContain('3 lines');
     await snap('repository-file');
@@ -130,10 +133,10 @@ describe.skipIf(skipBrowserTests)('portal: hosted repositories', () => {
     await page.getByRole('table', { name: 'Files in src/app' }).waitFor();
     await page.getByLabel('Branch').selectOption('feature/checkout');
     await page.waitForURL(/\/tree\/feature%2Fcheckout\/src\/app$/);
-    await expect.poll(() => page.getByRole('table', { name: 'Files in src/app' }).locator('tbody a').allTextContents()).toEqual(['checkout.ts', 'main.ts']);
+    await eventually(() => page.getByRole('table', { name: 'Files in src/app' }).locator('tbody a').allTextContents()).toEqual(['checkout.ts', 'main.ts']);
     await page.getByRole('link', { name: 'Commits' }).click();
     const commits = page.getByRole('list', { name: 'Commits on feature/checkout' });
-    await expect.poll(() => commits.locator('.commit-list__subject').allTextContents()).toEqual(['Start the checkout', 'Add the shop skeleton']);
+    await eventually(() => commits.locator('.commit-list__subject').allTextContents()).toEqual(['Start the checkout', 'Add the shop skeleton']);
     expect(errors).toEqual([]);
   });
 
@@ -152,7 +155,7 @@ describe.skipIf(skipBrowserTests)('portal: hosted repositories', () => {
     expect(await dialog.locator('.field__error').first().textContent()).toContain('Lower-case letters');
     await dialog.getByLabel('Name', { exact: true }).fill('storefront');
     await dialog.getByRole('button', { name: 'Create repository' }).click();
-    await expect.poll(() => dialog.locator('.field__error').first().textContent()).toContain('exists already');
+    await eventually(() => dialog.locator('.field__error').first().textContent()).toContain('exists already');
     await dialog.getByLabel('Name', { exact: true }).fill('payments');
     await dialog.getByLabel('Description (optional)').fill('Money in, money out');
     await dialog.getByRole('button', { name: 'Create repository' }).click();

@@ -94,6 +94,8 @@ export function TaskPage({ id }: { id: string }) {
   if (!task.data) return <Loading label="Loading the task…" />;
   const data = task.data;
   const error = taskErrorMessage(data);
+  // The error belongs to the step it names, else to the step that failed; only a task-level one stands alone.
+  const errorStepId = error ? (error.stepId ?? data.steps.find((s) => s.status === 'failed')?.id) : undefined;
   const templateTitle = data.spec?.templateInfo?.entity?.metadata?.title ?? data.spec?.templateInfo?.entityRef ?? data.templateRef;
   const logOf = (stepId: string | undefined) => events.filter((e) => e.type === 'log' && e.body.stepId === stepId);
   const taskLog = logOf(undefined);
@@ -134,7 +136,7 @@ export function TaskPage({ id }: { id: string }) {
     >
       {actionError !== undefined && <ErrorNotice error={actionError} />}
       {streamFailed && !isFinished(data.status) && <div className="notice notice--warning">The live log disconnected; the steps still update.</div>}
-      {error && !error.stepId && (
+      {error && !errorStepId && (
         <div className="notice notice--error" role="alert">
           <p className="notice__title">The task failed</p>
           <p>{error.message}</p>
@@ -155,7 +157,7 @@ export function TaskPage({ id }: { id: string }) {
                 <code className="small muted">{step.action}</code>
                 <span className="small muted task-step__duration">{step.status === 'processing' ? 'running…' : formatDuration(step.durationMs)}</span>
               </div>
-              {error?.stepId === step.id && (
+              {error && errorStepId === step.id && (
                 <div className="notice notice--error" role="alert">
                   <p>{error.message}</p>
                 </div>
