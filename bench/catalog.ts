@@ -40,7 +40,7 @@ import pg from 'pg';
 import { REPO_ROOT, runPlinth } from '../test/support/server.js';
 import type { Benchmark, Report } from './run.js';
 
-type DatabaseKind = 'sqlite' | 'postgres';
+export type DatabaseKind = 'sqlite' | 'postgres';
 
 const ADMIN_URL = process.env.PLINTH_BENCH_DATABASE_URL ?? process.env.PLINTH_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SIZES = (process.env.CATALOG_BENCH_SIZES ?? '100000').split(',').map((s) => Number(s.trim()));
@@ -73,7 +73,7 @@ interface Manifest {
 }
 
 /** Generated data for N entities (deterministic: seed 42), kept between runs. */
-function generatedData(n: number): { dir: string; manifest: Manifest } {
+export function generatedData(n: number): { dir: string; manifest: Manifest } {
   const dir = path.join(DATA_ROOT, `n${n}`);
   if (!existsSync(path.join(dir, 'manifest.json'))) {
     log(`generating ${n} entities into ${dir}`);
@@ -92,7 +92,7 @@ async function adminQuery(statement: string, connectionString = ADMIN_URL): Prom
   }
 }
 
-interface Server {
+export interface Server {
   url: string;
   databaseUrl?: string;
   adminToken: string;
@@ -105,17 +105,17 @@ interface Server {
  * `plinth serve` on a fresh database as a child process (as test/support/server.ts starts it, plus
  * CATALOG_BENCH_NODE_OPTIONS on the node command line: `--cpu-prof` is not allowed in NODE_OPTIONS).
  */
-async function startServer(kind: DatabaseKind): Promise<Server> {
+export async function startServer(kind: DatabaseKind, adminUrl = ADMIN_URL): Promise<Server> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'plinth-catalog-bench-'));
   let databaseUrl: string | undefined;
   let drop = async () => {};
   if (kind === 'postgres') {
     const name = `plinth_bench_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-    await adminQuery(`create database ${name}`);
-    const url = new URL(ADMIN_URL);
+    await adminQuery(`create database ${name}`, adminUrl);
+    const url = new URL(adminUrl);
     url.pathname = `/${name}`;
     databaseUrl = url.toString();
-    drop = () => adminQuery(`drop database if exists ${name} with (force)`);
+    drop = () => adminQuery(`drop database if exists ${name} with (force)`, adminUrl);
   }
   const cleanup = async () => {
     await drop();

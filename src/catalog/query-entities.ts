@@ -258,14 +258,15 @@ export function normalizeRef(ref: string): string {
 export async function entityFacets(db: Kysely<CatalogTables>, facets: string[], filter: EntityFilter): Promise<Record<string, Array<{ value: string; count: number }>>> {
   const out: Record<string, Array<{ value: string; count: number }>> = {};
   for (const facet of facets) {
-    // Grouped by (value, original_value) — the same groups as original_value alone, since value is
-    // its lower case — so that the (key, value, original_value, entity_id) index delivers the rows
-    // in group order and nothing is sorted or read from the table.
+    // Grouped by (value, original_value) — the same groups as the original value alone, since value
+    // is its lower case — so that the (key, value, original_value, entity_id) index delivers the rows
+    // in group order and nothing is sorted or read from the table. original_value is null where it
+    // equals value (see buildSearchRows).
     let q = db
       .selectFrom('catalog_search as s')
-      .select(['s.original_value as value', (eb) => eb.fn.count<number>('s.entity_id').distinct().as('count')])
+      .select([(eb) => eb.fn.coalesce('s.original_value', 's.value').as('value'), (eb) => eb.fn.count<number>('s.entity_id').distinct().as('count')])
       .where('s.key', '=', facet.toLowerCase())
-      .where('s.original_value', 'is not', null)
+      .where('s.value', 'is not', null)
       .groupBy(['s.value', 's.original_value']);
     if (filter.length) {
       q = q.where('s.entity_id', 'in', (eb) =>

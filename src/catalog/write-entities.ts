@@ -222,6 +222,7 @@ const MAX_SEARCH_VALUE = 200;
 /**
  * Flattens an entity to (key, value) rows for filters and facets, as Backstage does: nested keys
  * joined by dots, one row per array element, `relations.<type>` for outgoing relations.
+ * original_value is the value as written when it differs from its lower case, else null.
  */
 export function buildSearchRows(entity: Entity, outgoing: Array<{ type: string; target: string }>): Array<{ key: string; value: string | null; original_value: string | null }> {
   const rows: Array<{ key: string; value: string | null; original_value: string | null }> = [];
@@ -232,7 +233,10 @@ export function buildSearchRows(entity: Entity, outgoing: Array<{ type: string; 
     }
     const text = String(value);
     if (text.length > MAX_SEARCH_VALUE || key.length > MAX_SEARCH_VALUE) return;
-    rows.push({ key, value: text.toLowerCase(), original_value: text });
+    // Most values (names, refs, types) are lower case already: not storing them twice keeps the
+    // (key, value, original_value) index, the one every write updates at random places, smaller.
+    const lower = text.toLowerCase();
+    rows.push({ key, value: lower, original_value: lower === text ? null : text });
   };
   const walk = (prefix: string, value: unknown) => {
     if (Array.isArray(value)) {

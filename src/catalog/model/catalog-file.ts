@@ -1,5 +1,5 @@
 import { PlinthError, type ErrorLocation } from '../../core/errors.js';
-import { parseYamlDocumentsSettled, type LocatedDocument } from '../../core/yaml.js';
+import { parseYamlDocumentsQuickly, parseYamlDocumentsSettled, type LocatedDocument } from '../../core/yaml.js';
 import type { Entity } from './entity.js';
 import type { KindRegistry } from './kind-registry.js';
 import { findPlaceholders, substitute, type SubstitutionReader } from './substitutions.js';
@@ -27,6 +27,24 @@ export interface ParsedCatalogFile {
  * the values they stand for are not checked (parseCatalogFileWithSubstitutions reads and checks them).
  */
 export function parseCatalogFile(text: string, file: string, registry: KindRegistry): ParsedCatalogFile {
+  return parseValidFileQuickly(text, file, registry) ?? parseCatalogFileCarefully(text, file, registry);
+}
+
+/** The common case, a file of valid entities, without a position-keeping parse; undefined at the first problem. */
+function parseValidFileQuickly(text: string, file: string, registry: KindRegistry): ParsedCatalogFile | undefined {
+  const documents = parseYamlDocumentsQuickly(text);
+  if (!documents) return undefined;
+  const entities: ParsedCatalogFile['entities'] = [];
+  for (const document of documents) {
+    const ignore = findPlaceholders(document.value).map((site) => site.path);
+    const { entity } = inspectEntity(document.value, registry, ignore);
+    if (!entity) return undefined;
+    entities.push({ entity, location: { file, line: document.line, column: document.column } });
+  }
+  return { entities, errors: [] };
+}
+
+function parseCatalogFileCarefully(text: string, file: string, registry: KindRegistry): ParsedCatalogFile {
   const result: ParsedCatalogFile = { entities: [], errors: [] };
   for (const document of parseYamlDocumentsSettled(text, file, 'CATALOG_FILE_INVALID')) {
     if (document instanceof PlinthError) {
