@@ -143,6 +143,7 @@ export function TaskPage({ id }: { id: string }) {
         </div>
       )}
       {data.status === 'completed' && <TaskOutput task={data} />}
+      <TaskProgress steps={data.steps} />
       <ol className="task-steps" aria-label="Steps">
         {data.steps.map((step, i) => {
           const log = logOf(step.id);
@@ -175,6 +176,18 @@ export function TaskPage({ id }: { id: string }) {
       )}
       {data.status !== 'completed' && data.output && (data.output.links?.length || data.output.text?.length) ? <TaskOutput task={data} /> : null}
     </Page>
+  );
+}
+
+function TaskProgress({ steps }: { steps: TaskStep[] }) {
+  const done = steps.filter((s) => s.status === 'completed' || s.status === 'skipped').length;
+  return (
+    <div className="task-progress">
+      <progress id="task-progress" max={Math.max(steps.length, 1)} value={done} aria-label="Steps done" />
+      <span className="small muted">
+        {done} of {steps.length} steps done
+      </span>
+    </div>
   );
 }
 

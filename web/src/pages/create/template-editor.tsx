@@ -108,7 +108,7 @@ export function TemplateEditor() {
     };
   }, [templateText, valuesText, parseError]);
 
-  const files = result?.directoryContents ?? [];
+  const files = [...(result?.directoryContents ?? [])].sort((a, b) => a.path.localeCompare(b.path));
   const file = files.find((f) => f.path === selected) ?? files[0];
   const decoded = file ? decodeBase64(file.base64Content) : undefined;
 
@@ -156,14 +156,18 @@ export function TemplateEditor() {
           ) : (
             <div className="editor-files">
               <ul className="plain-list editor-files__tree" aria-label="Rendered files">
-                {files.map((f) => (
-                  <li key={f.path}>
-                    <button type="button" className="link-button mono" aria-current={f === file ? 'true' : undefined} onClick={() => setSelected(f.path)}>
-                      {f.path}
-                      {f.executable ? ' *' : ''}
-                    </button>
-                  </li>
-                ))}
+                {files.map((f) => {
+                  const slash = f.path.lastIndexOf('/') + 1;
+                  return (
+                    <li key={f.path}>
+                      <button type="button" className="link-button mono" aria-current={f === file ? 'true' : undefined} onClick={() => setSelected(f.path)}>
+                        <span className="muted">{f.path.slice(0, slash)}</span>
+                        {f.path.slice(slash)}
+                        {f.executable ? ' (executable)' : ''}
+                      </button>
+                    </li>
+                  );
+                })}
               </ul>
               <div>
                 {decoded?.binary ? (
