@@ -290,6 +290,8 @@ describe.skipIf(skipBrowserTests || !hasTemplatesApi)('portal: create a service 
     await page.waitForURL(/\/create\/tasks\/[^/]+$/);
     const taskUrl = page.url();
     await eventually(() => page.getByTestId('task-status').textContent(), { timeout: 60_000 }).toBe('failed');
+    await eventually(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Creating from E2E flaky');
+    expect(await page.locator('.task-progress').textContent()).toContain('2 of 3 steps done');
     const failedStep = page.locator('.task-step', { hasText: 'Read a missing file' });
     expect(await failedStep.locator('.badge').textContent()).toBe('failed');
     expect(await failedStep.getByRole('alert').textContent()).toContain("cannot read 'missing.txt'");

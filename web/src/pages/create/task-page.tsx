@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { getEntityByName } from '../../api/catalog.js';
 import { cancelTask, getTask, isFinished, retryTask, subscribeToTask, type Task, type TaskEvent, type TaskStep } from '../../api/scaffolder.js';
 import { Link } from '../../app/router.js';
 import { useApiData } from '../../app/use-api-data.js';
@@ -7,7 +8,7 @@ import { ErrorNotice } from '../../components/error-notice.js';
 import { Loading } from '../../components/loading.js';
 import { Page } from '../../components/page.js';
 import { TimeText } from '../../components/time-text.js';
-import { entityPathOfRef, humanizeRef } from '../catalog/refs.js';
+import { entityPathOfRef, humanizeRef, parseEntityRef } from '../catalog/refs.js';
 import { CREATE_PATH } from './create-paths.js';
 
 const POLL_MS = 1000;
@@ -35,6 +36,12 @@ export function TaskPage({ id }: { id: string }) {
   const [actionError, setActionError] = useState<unknown>();
   const [opened, setOpened] = useState<Record<string, boolean>>({});
   const status = task.data?.status;
+  // The template's title, from the catalog when the task names only its ref.
+  const templateRef = task.data?.spec?.templateInfo?.entityRef ?? task.data?.templateRef;
+  const template = useApiData(async (signal) => {
+    const name = templateRef ? parseEntityRef(templateRef, { kind: 'template' }) : undefined;
+    return name ? getEntityByName(name.kind, name.namespace, name.name, signal).catch(() => undefined) : undefined;
+  }, [templateRef]);
 
   // The live log; the server replays earlier events, so a reload shows the whole log.
   useEffect(() => {
@@ -96,7 +103,7 @@ export function TaskPage({ id }: { id: string }) {
   const error = taskErrorMessage(data);
   // The error belongs to the step it names, else to the step that failed; only a task-level one stands alone.
   const errorStepId = error ? (error.stepId ?? data.steps.find((s) => s.status === 'failed')?.id) : undefined;
-  const templateTitle = data.spec?.templateInfo?.entity?.metadata?.title ?? data.spec?.templateInfo?.entityRef ?? data.templateRef;
+  const templateTitle = data.spec?.templateInfo?.entity?.metadata?.title ?? template.data?.metadata.title ?? template.data?.metadata.name ?? (templateRef && humanizeRef(templateRef));
   const logOf = (stepId: string | undefined) => events.filter((e) => e.type === 'log' && e.body.stepId === stepId);
   const taskLog = logOf(undefined);
   const isOpen = (step: TaskStep) => opened[step.id] ?? (step.status === 'processing' || step.status === 'failed');
