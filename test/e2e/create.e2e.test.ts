@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, startPlinthServer, type RunningServer } from '../support/server.js';
+import { adminApi, REPO_ROOT, startPlinthServer, type RunningServer } from '../support/server.js';
 import { ensurePortalBuilt, launchChromium, openSignedInPage, reportFailure, skipBrowserTests } from '../support/portal.js';
 
 /**
@@ -160,10 +160,7 @@ describe.skipIf(skipBrowserTests || !hasTemplatesApi)('portal: create a service 
   let errors: string[];
   let fixtureDir: string;
 
-  const api = async <T,>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${server.url}/api${url}`, { method, headers: { authorization: `Bearer ${server.adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const api = adminApi(() => server);
 
   beforeAll(async () => {
     fixtureDir = mkdtempSync(path.join(tmpdir(), 'plinth-create-e2e-'));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startPlinthServer, type RunningServer } from '../support/server.js';
+import { adminApi, startPlinthServer, type RunningServer } from '../support/server.js';
 import { ensurePortalBuilt, launchChromium, openSignedInPage, reportFailure, skipBrowserTests } from '../support/portal.js';
 import { gitAsAlice as git } from '../support/git.js';
 
@@ -36,10 +36,7 @@ describe.skipIf(skipBrowserTests)('portal: hosted repositories', () => {
   let errors: string[];
   let work: string;
 
-  const api = async <T,>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${server.url}/api${url}`, { method, headers: { authorization: `Bearer ${server.adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const api = adminApi(() => server);
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([ensurePortalBuilt().then(() => startPlinthServer()), launchChromium()]);
@@ -106,6 +103,7 @@ describe.skipIf(skipBrowserTests)('portal: hosted repositories', () => {
     expect(await page.evaluate(() => [(window as any).__readmeScript, (window as any).__readmeOnerror, (window as any).__readmeLink])).toEqual([undefined, undefined, undefined]);
     await snap('repository-home');
 
+    expect(await page.locator('.latest-commit').textContent()).toContain('Add the shop skeleton');
     const files = page.getByRole('table', { name: 'Files in the repository root' });
     expect(await files.locator('tbody tr td:first-child a').allTextContents()).toEqual(['src/', 'README.md']);
     expect(await files.locator('tbody tr', { hasText: 'README.md' }).textContent()).toContain('Add the shop skeleton');

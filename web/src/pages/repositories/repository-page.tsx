@@ -75,6 +75,7 @@ export function RepositoryPage({ location }: { location: RepositoryLocation }) {
             <CommitList repository={repo} refName={ref} />
           ) : (
             <>
+              <LatestCommit branch={branches.data.find((b) => b.name === ref)} />
               <PathCrumbs repository={repo} location={location} refName={ref} />
               {location.view === 'blob' ? <FileView repository={repo} refName={ref} path={location.path} /> : <DirectoryView repository={repo} refName={ref} path={location.path} location={location} />}
             </>
@@ -112,6 +113,20 @@ function BranchSelector({ repository, branches, location, current }: { repositor
         ))}
       </select>
     </div>
+  );
+}
+
+/** The newest commit of the branch on show (nothing for a tag or commit id). */
+function LatestCommit({ branch }: { branch: Branch | undefined }) {
+  if (!branch) return null;
+  const commit = branch.lastCommit;
+  return (
+    <p className="latest-commit small">
+      <span className="latest-commit__subject">{commit.subject}</span>
+      <span className="muted">
+        {commit.author} · <TimeText value={commit.date} /> · <code>{commit.sha.slice(0, 10)}</code>
+      </span>
+    </p>
   );
 }
 
