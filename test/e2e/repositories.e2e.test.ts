@@ -54,6 +54,8 @@ describe.skipIf(skipBrowserTests)('portal: hosted repositories', () => {
     await git(clone, 'push', '-q', 'origin', 'HEAD:main');
     await git(clone, 'checkout', '-q', '-b', 'feature/checkout');
     writeFileSync(path.join(clone, 'src', 'app', 'checkout.ts'), 'export const checkout = true;\n');
+    writeFileSync(path.join(clone, 'logo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13]));
+    writeFileSync(path.join(clone, 'big.log'), 'line\n'.repeat(300_000));
     await git(clone, 'add', '.');
     await git(clone, 'commit', '-q', '-m', 'Start the checkout');
     await git(clone, 'push', '-q', 'origin', 'HEAD:feature/checkout');
@@ -132,6 +134,13 @@ describe.skipIf(skipBrowserTests)('portal: hosted repositories', () => {
     await page.getByLabel('Branch').selectOption('feature/checkout');
     await page.waitForURL(/\/tree\/feature%2Fcheckout\/src\/app$/);
     await eventually(() => page.getByRole('table', { name: 'Files in src/app' }).locator('tbody a').allTextContents()).toEqual(['checkout.ts', 'main.ts']);
+
+    // A binary file and a large one say what they are instead of showing everything.
+    await page.goto(`${server.url}/repositories/default/storefront/blob/feature%2Fcheckout/logo.png`);
+    await page.getByText('Binary file').waitFor();
+    await page.goto(`${server.url}/repositories/default/storefront/blob/feature%2Fcheckout/big.log`);
+    await eventually(() => page.getByRole('status').filter({ hasText: 'This file is large' }).textContent()).toContain('only the first 5,000 lines are shown');
+    expect(await page.getByRole('region', { name: 'Contents of big.log' }).locator('tr').count()).toBe(5000);
     await page.getByRole('link', { name: 'Commits' }).click();
     const commits = page.getByRole('list', { name: 'Commits on feature/checkout' });
     await eventually(() => commits.locator('.commit-list__subject').allTextContents()).toEqual(['Start the checkout', 'Add the shop skeleton']);

@@ -233,6 +233,9 @@ function Readme({ blob }: { blob: Blob }) {
   );
 }
 
+// A row per line: beyond a few thousand the page gets slow, and nobody reads that far in a browser.
+const MAX_SHOWN_LINES = 5000;
+
 function FileView({ repository, refName, path }: { repository: Repository; refName: string; path: string }) {
   const { namespace, name } = repository;
   const blob = useApiData((signal) => getBlob(namespace, name, refName, path, signal), [namespace, name, refName, path]);
@@ -250,7 +253,7 @@ function FileView({ repository, refName, path }: { repository: Repository; refNa
         <span className="muted small">
           {file.type === 'symlink' ? 'Symbolic link · ' : ''}
           {formatBytes(file.size)}
-          {!file.binary && ` · ${lines.length} ${lines.length === 1 ? 'line' : 'lines'}`}
+          {!file.binary && ` · ${lines.length.toLocaleString()}${file.truncated ? '+' : ''} ${lines.length === 1 ? 'line' : 'lines'}`}
         </span>
         {isMarkdown && (
           <div className="view-switch" role="group" aria-label="Show as">
@@ -269,17 +272,19 @@ function FileView({ repository, refName, path }: { repository: Repository; refNa
         <Readme blob={file} />
       ) : (
         <>
-          {file.truncated && (
+          {(file.truncated || lines.length > MAX_SHOWN_LINES) && (
             <div className="notice notice--warning" role="status">
               <p>
-                This file is large ({formatBytes(file.size)}): only the first {formatBytes(file.content.length)} are shown.
+                This file is large ({formatBytes(file.size)}
+                {file.truncated ? '' : `, ${lines.length.toLocaleString()} lines`}): only the first{' '}
+                {lines.length > MAX_SHOWN_LINES ? `${MAX_SHOWN_LINES.toLocaleString()} lines` : formatBytes(new TextEncoder().encode(file.content).length)} are shown. Clone the repository for the rest.
               </p>
             </div>
           )}
           <div className="code-view" tabIndex={0} role="region" aria-label={`Contents of ${file.path}`}>
             <table>
               <tbody>
-                {lines.map((line, i) => (
+                {lines.slice(0, MAX_SHOWN_LINES).map((line, i) => (
                   <tr key={i} id={`L${i + 1}`}>
                     <td className="code-view__number" data-line={i + 1} aria-hidden="true" />
                     <td className="code-view__line">{line || ' '}</td>
