@@ -2,6 +2,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { GitCredentialConfig } from '../core/config.js';
 import { PlinthError } from '../core/errors.js';
+import { globToRegExp } from '../core/glob.js';
 import { listTreeFiles, readTreeFiles, resolveRevision, syncMirror } from '../git/read-tree.js';
 
 /** A catalog file read from a location: `path` identifies it within the location (and in errors). */
@@ -30,29 +31,6 @@ export interface ReadLocationOptions {
 }
 
 const GLOB_CHARS = /[*?[{]/;
-
-/** `**` any directories, `*` anything but `/`, `?` one character, `{a,b}` either. */
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*' && glob[i + 1] === '*') {
-      out += glob[i + 2] === '/' ? '(?:.*/)?' : '.*';
-      i += glob[i + 2] === '/' ? 2 : 1;
-    } else if (c === '*') out += '[^/]*';
-    else if (c === '?') out += '[^/]';
-    else if (c === '{') {
-      const end = glob.indexOf('}', i);
-      out += `(?:${glob.slice(i + 1, end).split(',').map(escape).join('|')})`;
-      i = end;
-    } else out += escape(c);
-  }
-  return new RegExp(`^${out}$`);
-}
-
-function escape(text: string): string {
-  return text.replace(/[.+^${}()|[\]\\*?]/g, '\\$&');
-}
 
 /** Parses a git location target: `<repo>.git[/blob|tree/<branch>[/<path or glob>]]`. */
 export function parseGitTarget(target: string): { repo: string; branch: string; path: string } | undefined {

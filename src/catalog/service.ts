@@ -172,6 +172,18 @@ export class CatalogService {
     return { location: await this.getLocation(id), entities: entities.map((e) => JSON.parse(e.body) as Entity), exists: false };
   }
 
+  /**
+   * Registers a location, or refreshes it when it is registered already (a task re-run
+   * registering what its first attempt did); the entities it holds.
+   */
+  async registerOrRefreshLocation(input: { type: string; target: string }, actorRef: string): Promise<Entity[]> {
+    const existing = await this.findLocationByKey(`${input.type}:${this.normalizeTarget(input.type, input.target)}`);
+    if (!existing) return (await this.addLocation(input, actorRef)).entities;
+    await this.refreshLocation(existing.id);
+    const rows = await this.db.selectFrom('catalog_entities').select('body').where('source_key', '=', `location:${existing.id}`).execute();
+    return rows.map((row) => JSON.parse(row.body) as Entity);
+  }
+
   /** Registers the locations of plinth.yaml (idempotent) and schedules their refresh. */
   async registerConfigLocations(): Promise<void> {
     for (const location of this.deps.config.locations) {

@@ -6,6 +6,7 @@ import { registerTokenCommands } from './commands/token.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerCatalogCommands } from './commands/catalog.js';
 import { registerRepoCommands } from './commands/repo.js';
+import { registerTemplateCommands } from './commands/template.js';
 
 export function createProgram(): Command {
   const program = new Command('plinth')
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   registerLoginCommand(program);
   registerCatalogCommands(program);
   registerRepoCommands(program);
+  registerTemplateCommands(program);
   return program;
 }
 

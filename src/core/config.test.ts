@@ -30,6 +30,15 @@ describe('loadConfig', () => {
     expect(config.auth.guest.enabled).toBe(false);
   });
 
+  it('reads command actions for templates, and names a misspelt key with its line', () => {
+    const file = configFile('templates:\n  actions:\n    - id: acme:hello\n      command: [echo, hi]\n      timeoutSeconds: 5\n');
+    expect(loadConfig({ file, env: {} }).templates.actions).toEqual([{ id: 'acme:hello', command: ['echo', 'hi'], timeoutSeconds: 5 }]);
+    const bad = configFile('templates:\n  actions:\n    - id: acme:hello\n      comand: [echo]\n');
+    const error = errorOf(() => loadConfig({ file: bad, env: {} }));
+    expect(error.message).toMatch(/unknown config key 'templates.actions.0.comand'|'templates.actions.0.command' is required/);
+    expect(error.location?.line).toBeGreaterThan(1);
+  });
+
   it('reads plinth.yaml and lets the environment override it', () => {
     const file = configFile('port: 8080\nworkers:\n  concurrency: 2\n');
     const config = loadConfig({ file, env: { PLINTH_PORT: '9090', PLINTH_DATABASE_URL: 'postgres://db/plinth', PLINTH_GUEST_ROLE: 'viewer' } });

@@ -44,6 +44,7 @@ export interface PlinthConfig {
   demo: boolean;
   catalog: CatalogConfig;
   git: GitConfig;
+  templates: TemplatesConfig;
 }
 
 /** How Plinth authenticates to git remotes (catalog locations, template publishing, pipeline checkouts). */
@@ -57,6 +58,13 @@ export interface GitCredentialConfig {
   host?: string;
   username: string;
   password: string;
+}
+
+export interface TemplatesConfig {
+  /** Actions without code: a program that reads its input as JSON on stdin and prints JSON output. */
+  actions: Array<{ id: string; description?: string; command: string[]; inputSchema?: Record<string, unknown>; outputSchema?: Record<string, unknown>; timeoutSeconds?: number; supportsDryRun?: boolean }>;
+  /** GitHub hosts publish:github may create repositories on (GitHub Enterprise, or a test server). */
+  github: Array<{ host: string; apiBaseUrl: string; token?: string }>;
 }
 
 export interface CatalogConfig {
@@ -122,6 +130,38 @@ const configSchema = {
               token: { type: 'string', minLength: 1 },
               password: { type: 'string', minLength: 1 },
             },
+          },
+        },
+      },
+    },
+    templates: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        actions: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'command'],
+            properties: {
+              id: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9:._-]*$' },
+              description: { type: 'string' },
+              command: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+              inputSchema: { type: 'object' },
+              outputSchema: { type: 'object' },
+              timeoutSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
+              supportsDryRun: { type: 'boolean' },
+            },
+          },
+        },
+        github: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['host', 'apiBaseUrl'],
+            properties: { host: { type: 'string', minLength: 1 }, apiBaseUrl: { type: 'string', pattern: '^https?://' }, token: { type: 'string', minLength: 1 } },
           },
         },
       },
@@ -312,6 +352,7 @@ interface RawConfig {
   demo?: boolean;
   catalog?: Partial<CatalogConfig> & { gitCredentials?: Array<{ urlPrefix: string; token: string }> };
   git?: { credentials?: Array<{ urlPrefix?: string; host?: string; username?: string; token?: string; password?: string }> };
+  templates?: Partial<TemplatesConfig>;
   workers?: Partial<PlinthConfig['workers']>;
   auth?: { guest?: Partial<PlinthConfig['auth']['guest']>; sessionTtlHours?: number; oidc?: Partial<OidcConfig> & { issuer: string; clientId: string } };
 }
@@ -338,6 +379,10 @@ function withDefaults(value: Record<string, unknown>, cwd: string, env: NodeJS.P
       kinds: raw.catalog?.kinds ?? [],
     },
     git: { credentials: gitCredentialsOf(raw, env) },
+    templates: {
+      actions: raw.templates?.actions ?? [],
+      github: raw.templates?.github ?? [],
+    },
     workers: {
       enabled: raw.workers?.enabled ?? true,
       concurrency: raw.workers?.concurrency ?? 4,

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { PlinthConfig } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { openStore, describeDatabase, type Store } from '../store/store.js';
@@ -17,13 +18,19 @@ import { CatalogService } from '../catalog/service.js';
 import { repositoryMigrations } from '../repositories/migrations.js';
 import { repositoryActions, repositoryPermissionRules } from '../repositories/actions.js';
 import { RepositoryService } from '../repositories/service.js';
+import { findEntityByRef } from '../catalog/query-entities.js';
+import { templateMigrations } from '../templates/migrations.js';
+import { templateActions } from '../templates/actions.js';
+import { TemplateService } from '../templates/service.js';
+import type { TemplateEntity } from '../templates/template-spec.js';
+import { createScaffolderActions } from '../templates/scaffolder-actions/builtin-actions.js';
 
 /** Every capability's migrations, in their global order. */
-export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations, ...catalogMigrations, ...repositoryMigrations].sort((a, b) => a.name.localeCompare(b.name));
+export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations, ...catalogMigrations, ...repositoryMigrations, ...templateMigrations].sort((a, b) => a.name.localeCompare(b.name));
 
 /** Every capability's job handlers. */
 export function jobHandlersOf(platform: Platform): JobHandler[] {
-  return [...platform.catalog.jobHandlers()];
+  return [...platform.catalog.jobHandlers(), ...platform.templates.jobHandlers()];
 }
 
 /**
@@ -39,6 +46,7 @@ export interface Platform {
   masker: SecretMasker;
   catalog: CatalogService;
   repositories: RepositoryService;
+  templates: TemplateService;
   jobObservers: Array<(finished: JobFinished) => void>;
   close(): Promise<void>;
 }
@@ -75,6 +83,7 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
   catalogPermissionRules.forEach((rule) => authorizer.addRule(rule));
   authorizer.defineActions(repositoryActions);
   repositoryPermissionRules.forEach((rule) => authorizer.addRule(rule));
+  authorizer.defineActions(templateActions);
   const repositories = new RepositoryService({ store, dataDir: config.dataDir, publicUrl: () => config.publicUrl });
   const catalog = new CatalogService({
     store,
@@ -86,6 +95,7 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     localRepository: (url) => repositories.localGitDirOf(url),
   });
   await catalog.reloadKinds();
+  const templates = createTemplateService(config, { store, secretBox, logger, catalog, repositories });
   return {
     config,
     logger,
@@ -95,9 +105,58 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     masker,
     catalog,
     repositories,
+    templates,
     jobObservers: [],
     close: () => store.destroy(),
   };
+}
+
+/** The scaffolder, wired to the catalog and hosted repositories through the functions it needs. */
+function createTemplateService(
+  config: PlinthConfig,
+  deps: { store: Store; secretBox: SecretBox; logger: Logger; catalog: CatalogService; repositories: RepositoryService },
+): TemplateService {
+  const { catalog, repositories } = deps;
+  const getEntity = (ref: string) => findEntityByRef(catalog.db, ref);
+  const findRepository = async (namespace: string, name: string) => {
+    const found = await repositories.find(namespace, name).catch(() => undefined);
+    return found && { gitDir: repositories.gitDirOf(namespace, name), cloneUrl: found.cloneUrl, defaultBranch: found.defaultBranch, createdBy: found.createdBy };
+  };
+  const actions = createScaffolderActions({
+    source: {
+      localRepository: (url) => repositories.localGitDirOf(url),
+      cacheDir: path.join(config.dataDir, 'scaffolder', 'git-cache'),
+      gitCredentials: config.git.credentials,
+    },
+    catalog: {
+      getEntity,
+      registerLocation: (target, actorRef) => catalog.registerOrRefreshLocation({ type: 'url', target }, actorRef),
+    },
+    repositories: {
+      find: findRepository,
+      create: async (input, actorRef) => {
+        const created = await repositories.create(input, actorRef);
+        return { gitDir: repositories.gitDirOf(created.namespace, created.name), cloneUrl: created.cloneUrl };
+      },
+      recordPush: (namespace, name, before, pusher) => repositories.recordPush(namespace, name, before, pusher),
+    },
+    github: config.templates.github,
+    commandActions: config.templates.actions,
+  });
+  return new TemplateService({
+    store: deps.store,
+    secretBox: deps.secretBox,
+    dataDir: config.dataDir,
+    logger: deps.logger.child({ component: 'templates' }),
+    actions,
+    getEntity,
+    getTemplate: async (ref) => {
+      const entity = await getEntity(ref);
+      if (!entity || entity.kind !== 'Template') return undefined;
+      const status = await catalog.entityStatus(`${entity.kind}:${entity.metadata.namespace ?? 'default'}/${entity.metadata.name}`);
+      return { entity: entity as unknown as TemplateEntity, source: status?.file ?? undefined };
+    },
+  });
 }
 
 /** Starts the queue workers of this process with every capability's handlers. */
