@@ -1,5 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { GitCredentialConfig } from '../core/config.js';
 import { PlinthError } from '../core/errors.js';
 import { globToRegExp } from '../core/glob.js';
 import { listTreeFiles, readTreeFiles, resolveRevision, syncMirror } from '../git/read-tree.js';
@@ -23,8 +24,8 @@ export interface LocationContents {
 export interface ReadLocationOptions {
   /** Where mirrors of remote git repositories are kept. */
   cacheDir: string;
-  /** Credentials for remote git hosts, by URL prefix. */
-  gitCredentials?: Array<{ urlPrefix: string; token: string }>;
+  /** Credentials for remote git hosts (config `git.credentials`). */
+  gitCredentials?: readonly GitCredentialConfig[];
   /** The local bare repository behind a git URL, when Plinth hosts it. */
   localRepository?: (url: string) => string | undefined;
 }
@@ -115,10 +116,9 @@ async function readUrlLocation(target: string): Promise<LocationContents> {
 }
 
 async function readGitLocation(git: { repo: string; branch: string; path: string }, options: ReadLocationOptions): Promise<LocationContents> {
-  const credentials = options.gitCredentials?.find((c) => git.repo.startsWith(c.urlPrefix));
   let gitDir: string;
   try {
-    gitDir = options.localRepository?.(git.repo) ?? (await syncMirror(git.repo, options.cacheDir, { token: credentials?.token }));
+    gitDir = options.localRepository?.(git.repo) ?? (await syncMirror(git.repo, options.cacheDir, options.gitCredentials));
   } catch (error) {
     throw unreadable(git.repo, (error as Error).message, error);
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Kysely, Selectable } from 'kysely';
 import { createHash } from 'node:crypto';
-import type { CatalogConfig } from '../core/config.js';
+import type { CatalogConfig, GitCredentialConfig } from '../core/config.js';
 import { PlinthError, describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/store.js';
@@ -58,6 +58,8 @@ export interface CatalogServiceDeps {
   store: Store;
   config: CatalogConfig;
   dataDir: string;
+  /** Config `git.credentials`, for locations in remote git repositories. */
+  gitCredentials: readonly GitCredentialConfig[];
   logger?: Logger;
   /** The local bare repository behind a git URL, when this Plinth hosts it. */
   localRepository?: (url: string) => string | undefined;
@@ -247,7 +249,7 @@ export class CatalogService {
   }
 
   private readOptions() {
-    return { cacheDir: path.join(this.deps.dataDir, 'catalog-git'), gitCredentials: this.deps.config.gitCredentials, localRepository: this.deps.localRepository };
+    return { cacheDir: path.join(this.deps.dataDir, 'catalog-git'), gitCredentials: this.deps.gitCredentials, localRepository: this.deps.localRepository };
   }
 
   /** Parses files: entities (with substitutions resolved) and located errors. */

@@ -82,4 +82,27 @@ describe('loadConfig', () => {
     expect(error.code).toBe('CONFIG_FILE_UNREADABLE');
     expect(error.message).toContain('ENOENT');
   });
+
+  it('reads git.credentials, resolves $env: secrets and keeps catalog.gitCredentials as an alias', () => {
+    const file = configFile(
+      'git:\n  credentials:\n    - { urlPrefix: https://github.com/acme/, token: $env:ACME_TOKEN }\n    - { host: git.example.com, username: bot, password: hunter2 }\ncatalog:\n  gitCredentials:\n    - { urlPrefix: https://gitlab.example.com/, token: glpat-1 }\n',
+    );
+    const config = loadConfig({ file, env: { ACME_TOKEN: 'ghp_secret' } });
+    expect(config.git.credentials).toEqual([
+      { urlPrefix: 'https://github.com/acme/', username: 'x-access-token', password: 'ghp_secret' },
+      { host: 'git.example.com', username: 'bot', password: 'hunter2' },
+      { urlPrefix: 'https://gitlab.example.com/', username: 'x-access-token', password: 'glpat-1' },
+    ]);
+  });
+
+  it('refuses git credentials naming an unset variable, or with both or neither of urlPrefix and host', () => {
+    const unset = errorOf(() => loadConfig({ file: configFile('git:\n  credentials:\n    - { host: github.com, token: $env:NOT_SET }\n'), env: {} }));
+    expect(unset.message).toBe("config key 'git.credentials.0.token' names the environment variable NOT_SET, which is not set");
+    const both = errorOf(() => loadConfig({ file: configFile('git:\n  credentials:\n    - { host: github.com, urlPrefix: https://github.com/, token: t }\n'), env: {} }));
+    expect(both.message).toBe("config key 'git.credentials.0' needs exactly one of urlPrefix or host");
+    const secretless = errorOf(() => loadConfig({ file: configFile('git:\n  credentials:\n    - { host: github.com }\n'), env: {} }));
+    expect(secretless.message).toBe("config key 'git.credentials.0' needs exactly one of token or password");
+    const badPrefix = errorOf(() => loadConfig({ file: configFile('git:\n  credentials:\n    - { urlPrefix: github.com, token: t }\n'), env: {} }));
+    expect(badPrefix.location).toMatchObject({ line: 3, column: 20 });
+  });
 });

@@ -43,7 +43,21 @@ export interface PlinthConfig {
   /** Load the demo organisation from examples/ at start. */
   demo: boolean;
   catalog: CatalogConfig;
+  git: GitConfig;
   templates: TemplatesConfig;
+}
+
+/** How Plinth authenticates to git remotes (catalog locations, template publishing, pipeline checkouts). */
+export interface GitConfig {
+  credentials: GitCredentialConfig[];
+}
+
+/** One credential, for the URLs starting with `urlPrefix` or on `host`; secrets already resolved from `$env:VAR`. */
+export interface GitCredentialConfig {
+  urlPrefix?: string;
+  host?: string;
+  username: string;
+  password: string;
 }
 
 export interface TemplatesConfig {
@@ -62,8 +76,6 @@ export interface CatalogConfig {
   refreshIntervalSeconds: number;
   /** Secret of GitHub/GitLab/git push webhooks (HMAC-SHA256 signature or token). */
   webhookSecret?: string;
-  /** Tokens for reading remote git repositories, by URL prefix. */
-  gitCredentials: Array<{ urlPrefix: string; token: string }>;
   /** Custom kinds, as the spec of a KindDefinition entity. */
   kinds: unknown[];
 }
@@ -94,11 +106,32 @@ const configSchema = {
         orphanStrategy: { type: 'string', enum: ['keep', 'delete'] },
         refreshIntervalSeconds: { type: 'integer', minimum: 10 },
         webhookSecret: { type: 'string', minLength: 8 },
+        // Kept as an alias of git.credentials (urlPrefix + token), which it was before git.credentials existed.
         gitCredentials: {
           type: 'array',
           items: { type: 'object', additionalProperties: false, required: ['urlPrefix', 'token'], properties: { urlPrefix: { type: 'string', minLength: 1 }, token: { type: 'string', minLength: 1 } } },
         },
         kinds: { type: 'array', items: { type: 'object' } },
+      },
+    },
+    git: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        credentials: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              urlPrefix: { type: 'string', pattern: '^[a-z][a-z0-9+.-]*://' },
+              host: { type: 'string', pattern: '^[A-Za-z0-9.-]+(:[0-9]+)?$' },
+              username: { type: 'string', minLength: 1 },
+              token: { type: 'string', minLength: 1 },
+              password: { type: 'string', minLength: 1 },
+            },
+          },
+        },
       },
     },
     templates: {
@@ -243,7 +276,7 @@ export function loadConfig(options: LoadConfigOptions = {}): PlinthConfig {
   }
   // Second pass: values from the environment and command line are checked as strictly.
   assertValid(merged, (pointer) => ({ field: describeSource(pointerToPath(pointer)) }));
-  return withDefaults(merged, cwd);
+  return withDefaults(merged, cwd, env);
 }
 
 function assertValid(value: unknown, locate: (pointer: string, target: 'key' | 'value') => ErrorLocation): void {
@@ -317,13 +350,14 @@ interface RawConfig {
   secretKey?: string;
   logLevel?: PlinthConfig['logLevel'];
   demo?: boolean;
-  catalog?: Partial<CatalogConfig>;
+  catalog?: Partial<CatalogConfig> & { gitCredentials?: Array<{ urlPrefix: string; token: string }> };
+  git?: { credentials?: Array<{ urlPrefix?: string; host?: string; username?: string; token?: string; password?: string }> };
   templates?: Partial<TemplatesConfig>;
   workers?: Partial<PlinthConfig['workers']>;
   auth?: { guest?: Partial<PlinthConfig['auth']['guest']>; sessionTtlHours?: number; oidc?: Partial<OidcConfig> & { issuer: string; clientId: string } };
 }
 
-function withDefaults(value: Record<string, unknown>, cwd: string): PlinthConfig {
+function withDefaults(value: Record<string, unknown>, cwd: string, env: NodeJS.ProcessEnv): PlinthConfig {
   const raw = value as RawConfig;
   const host = raw.host ?? '127.0.0.1';
   const port = raw.port ?? 7007;
@@ -342,9 +376,9 @@ function withDefaults(value: Record<string, unknown>, cwd: string): PlinthConfig
       orphanStrategy: raw.catalog?.orphanStrategy ?? 'keep',
       refreshIntervalSeconds: raw.catalog?.refreshIntervalSeconds ?? 3600,
       webhookSecret: raw.catalog?.webhookSecret,
-      gitCredentials: raw.catalog?.gitCredentials ?? [],
       kinds: raw.catalog?.kinds ?? [],
     },
+    git: { credentials: gitCredentialsOf(raw, env) },
     templates: {
       actions: raw.templates?.actions ?? [],
       github: raw.templates?.github ?? [],
@@ -362,4 +396,30 @@ function withDefaults(value: Record<string, unknown>, cwd: string): PlinthConfig
       oidc: raw.auth?.oidc ? { defaultRole: 'member', ...raw.auth.oidc } : undefined,
     },
   };
+}
+
+/** `git.credentials`, then the older `catalog.gitCredentials`, with `$env:VAR` secrets read from the environment. */
+function gitCredentialsOf(raw: RawConfig, env: NodeJS.ProcessEnv): GitCredentialConfig[] {
+  type Entry = NonNullable<NonNullable<RawConfig['git']>['credentials']>[number] & { key: string };
+  const entries: Entry[] = [
+    ...(raw.git?.credentials ?? []).map((c, i) => ({ ...c, key: `git.credentials.${i}` })),
+    ...(raw.catalog?.gitCredentials ?? []).map((c, i) => ({ ...c, key: `catalog.gitCredentials.${i}` })),
+  ];
+  return entries.map(({ key, urlPrefix, host, username, token, password }) => {
+    if ((urlPrefix === undefined) === (host === undefined)) throw new PlinthError('CONFIG_INVALID', `config key '${key}' needs exactly one of urlPrefix or host`, { location: { field: key } });
+    if ((token === undefined) === (password === undefined)) throw new PlinthError('CONFIG_INVALID', `config key '${key}' needs exactly one of token or password`, { location: { field: key } });
+    const secretKey = token !== undefined ? `${key}.token` : `${key}.password`;
+    const secret = resolveEnvReference(token ?? password!, secretKey, env);
+    // A token goes as the password of basic auth; GitHub, GitLab and Plinth accept any user name with it.
+    return { ...(urlPrefix ? { urlPrefix } : { host: host! }), username: username ?? 'x-access-token', password: secret };
+  });
+}
+
+/** `$env:NAME` names an environment variable holding the value, so plinth.yaml need not hold secrets. */
+function resolveEnvReference(value: string, key: string, env: NodeJS.ProcessEnv): string {
+  const match = /^\$env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(value);
+  if (!match) return value;
+  const resolved = env[match[1]!];
+  if (!resolved) throw new PlinthError('CONFIG_INVALID', `config key '${key}' names the environment variable ${match[1]}, which is not set`, { location: { field: key } });
+  return resolved;
 }

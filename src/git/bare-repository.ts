@@ -23,28 +23,3 @@ export async function listRefs(gitDir: string): Promise<Map<string, string>> {
       .map((line) => line.split(' ') as [string, string]),
   );
 }
-
-export interface CommitSummary {
-  sha: string;
-  author: string;
-  email: string;
-  date: string;
-  subject: string;
-}
-
-/** The newest commits reachable from a ref; empty for a repository without commits. */
-export async function recentCommits(gitDir: string, ref: string, limit: number): Promise<CommitSummary[]> {
-  try {
-    const out = (await runGit(['--git-dir', gitDir, 'log', `-n${limit}`, '--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%s%x1e', ref, '--'])).toString('utf8');
-    return out
-      .split('\x1e')
-      .map((r) => r.trim())
-      .filter(Boolean)
-      .map((record) => {
-        const [sha, author, email, date, subject] = record.split('\x1f') as [string, string, string, string, string];
-        return { sha, author, email, date, subject };
-      });
-  } catch {
-    return [];
-  }
-}

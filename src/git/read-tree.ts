@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { GitCredentialConfig } from '../core/config.js';
+import { gitAuthFor } from './credentials.js';
 import { runGit } from './run-git.js';
 
 /** Paths of every file (blob) at `rev` in a repository. */
@@ -36,24 +38,19 @@ export async function resolveRevision(gitDir: string, rev: string): Promise<stri
   }
 }
 
-export interface GitCredentials {
-  /** Sent as HTTP basic auth (user `x-access-token`, the token as password), as GitHub and Plinth accept. */
-  token?: string;
-}
-
 /**
- * A bare mirror of a remote repository under cacheDir, fetched fresh on each call. Local
- * `file://` repositories are read in place.
+ * A bare mirror of a remote repository under cacheDir, fetched fresh on each call, with the
+ * configured credential for its URL. Local `file://` repositories are read in place.
  */
-export async function syncMirror(url: string, cacheDir: string, credentials: GitCredentials = {}): Promise<string> {
+export async function syncMirror(url: string, cacheDir: string, credentials: readonly GitCredentialConfig[] = []): Promise<string> {
   if (url.startsWith('file://')) return new URL(url).pathname;
   const dir = path.join(cacheDir, `${createHash('sha1').update(url).digest('hex')}.git`);
-  const auth = credentials.token ? ['-c', `http.extraHeader=Authorization: Basic ${Buffer.from(`x-access-token:${credentials.token}`).toString('base64')}`] : [];
+  const env = gitAuthFor(url, credentials);
   if (!existsSync(dir)) {
     mkdirSync(cacheDir, { recursive: true });
-    await runGit([...auth, 'clone', '--mirror', '--quiet', url, dir]);
+    await runGit(['clone', '--mirror', '--quiet', url, dir], { env });
   } else {
-    await runGit([...auth, '--git-dir', dir, 'fetch', '--prune', '--quiet', 'origin', '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
+    await runGit(['--git-dir', dir, 'fetch', '--prune', '--quiet', 'origin', '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], { env });
   }
   return dir;
 }

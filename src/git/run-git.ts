@@ -15,6 +15,8 @@ export interface RunGitOptions {
   input?: string | Buffer;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Stop reading (and end git) after this many bytes of output; resolves with what was read. */
+  maxOutputBytes?: number;
 }
 
 /** Runs the system `git` with a clean, non-interactive environment; resolves to stdout. */
@@ -26,9 +28,20 @@ export function runGit(args: string[], options: RunGitOptions = {}): Promise<Buf
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
+    let received = 0;
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    child.stdout.on('data', (d: Buffer) => out.push(d));
+    const limit = options.maxOutputBytes;
+    child.stdout.on('data', (d: Buffer) => {
+      out.push(d);
+      received += d.length;
+      if (limit !== undefined && received >= limit) {
+        clearTimeout(timer);
+        child.stdout.removeAllListeners('data');
+        child.kill('SIGKILL');
+        resolve(Buffer.concat(out).subarray(0, limit));
+      }
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (error) => {
       clearTimeout(timer);

@@ -68,6 +68,58 @@ export function registerRepositoryRoutes(app: FastifyInstance, deps: RepositoryR
     async (request) => repositories.details(request.params.namespace, request.params.name),
   );
 
+  const read = { config: routeAccess({ action: 'repository.read' }) };
+  type AtRef = { Params: { namespace: string; name: string; ref: string; '*'?: string } };
+  const refParams = { type: 'object', required: ['namespace', 'name', 'ref'], properties: { namespace: { type: 'string' }, name: { type: 'string' }, ref: { type: 'string' }, '*': { type: 'string' } } };
+  // A ref holding '/' (feature/x) is sent encoded (feature%2Fx): the path after it is the file path.
+  const atRef = (what: string) => ({ ...read, schema: { tags: ['repositories'], summary: what, params: refParams } });
+
+  app.get<{ Params: { namespace: string; name: string } }>(
+    '/:namespace/:name/branches',
+    { ...read, schema: { tags: ['repositories'], summary: 'Branches, newest commit first, each with its last commit', params: repoParams } },
+    async (request) => ({ items: await repositories.branches(request.params.namespace, request.params.name) }),
+  );
+
+  app.get<{ Params: { namespace: string; name: string }; Querystring: { ref?: string; path?: string; limit: number; cursor?: string } }>(
+    '/:namespace/:name/commits',
+    {
+      ...read,
+      schema: {
+        tags: ['repositories'],
+        summary: 'Commits reachable from a ref (default branch when unset), newest first; `path` keeps those touching it',
+        params: repoParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ref: { type: 'string' }, path: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 100, default: 30 }, cursor: { type: 'string', pattern: '^[0-9]{1,9}$' } },
+        },
+      },
+    },
+    async (request) => repositories.commits(request.params.namespace, request.params.name, request.query),
+  );
+
+  const tree = async (request: FastifyRequest<AtRef>) => repositories.tree(request.params.namespace, request.params.name, request.params.ref, request.params['*'] ?? '');
+  app.get<AtRef>('/:namespace/:name/tree/:ref', atRef('The root directory at a ref'), tree);
+  app.get<AtRef>('/:namespace/:name/tree/:ref/*', atRef('A directory at a ref: entries (blob, tree, symlink, submodule) with size and last commit'), tree);
+
+  app.get<AtRef>('/:namespace/:name/blob/:ref/*', atRef('A file at a ref: text content (first MiB), size, binary and truncated flags'), async (request) =>
+    repositories.blob(request.params.namespace, request.params.name, request.params.ref, request.params['*'] ?? ''),
+  );
+
+  app.get<{ Params: { namespace: string; name: string }; Querystring: { ref?: string; path?: string } }>(
+    '/:namespace/:name/readme',
+    {
+      ...read,
+      schema: {
+        tags: ['repositories'],
+        summary: 'The README of a directory (README.md preferred) at a ref',
+        params: repoParams,
+        querystring: { type: 'object', additionalProperties: false, properties: { ref: { type: 'string' }, path: { type: 'string' } } },
+      },
+    },
+    async (request) => repositories.readme(request.params.namespace, request.params.name, request.query.ref, request.query.path),
+  );
+
   app.delete<{ Params: { namespace: string; name: string } }>(
     '/:namespace/:name',
     { config: routeAccess({ authorizeInHandler: true }), schema: { tags: ['repositories'], summary: 'Delete a hosted repository and its history', params: repoParams } },

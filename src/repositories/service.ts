@@ -5,7 +5,8 @@ import { PlinthError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
 import type { StoreTables } from '../store/tables.js';
 import { appendEvent } from '../store/events.js';
-import { createBareRepository, deleteBareRepository, listRefs, recentCommits, type CommitSummary } from '../git/bare-repository.js';
+import { createBareRepository, deleteBareRepository, listRefs } from '../git/bare-repository.js';
+import { listBranches, listCommits, readBlob, readReadme, readTree, resolveCommit, type BlobContent, type BranchSummary, type CommitPage, type CommitSummary, type TreeEntry } from '../git/browse.js';
 import type { DbRepositoryRow, RepositoryTables } from './tables.js';
 
 export interface RepositoryView {
@@ -17,6 +18,8 @@ export interface RepositoryView {
   cloneUrl: string;
   createdBy: string;
   createdAt: string;
+  /** When a push last changed a ref; null before the first push. */
+  lastPushAt: string | null;
 }
 
 export interface RepositoryDetails extends RepositoryView {
@@ -56,7 +59,7 @@ export class RepositoryService {
     return this.gitDirOf(match[1]!, match[2]!);
   }
 
-  private toView(row: DbRepositoryRow): RepositoryView {
+  private toView(row: DbRepositoryRow, lastPushAt: number | null = null): RepositoryView {
     return {
       namespace: row.namespace,
       name: row.name,
@@ -66,17 +69,67 @@ export class RepositoryService {
       cloneUrl: this.cloneUrlOf(row.namespace, row.name),
       createdBy: row.created_by,
       createdAt: new Date(row.created_at).toISOString(),
+      lastPushAt: lastPushAt === null ? null : new Date(lastPushAt).toISOString(),
     };
   }
 
   async find(namespace: string, name: string): Promise<RepositoryView> {
     const row = await this.db.selectFrom('repositories').selectAll().where('namespace', '=', namespace).where('name', '=', name).executeTakeFirst();
     if (!row) throw new PlinthError('REPOSITORY_NOT_FOUND', `no repository ${namespace}/${name}`);
-    return this.toView(row);
+    return this.toView(row, (await this.lastPushes(`repository:${namespace}/${name}`)).get(`repository:${namespace}/${name}`));
   }
 
   async list(): Promise<RepositoryView[]> {
-    return (await this.db.selectFrom('repositories').selectAll().orderBy('namespace').orderBy('name').execute()).map((row) => this.toView(row));
+    const pushes = await this.lastPushes();
+    return (await this.db.selectFrom('repositories').selectAll().orderBy('namespace').orderBy('name').execute()).map((row) =>
+      this.toView(row, pushes.get(`repository:${row.namespace}/${row.name}`)),
+    );
+  }
+
+  /** When each repository (or one) was last pushed to, from its `git:pushed` events. */
+  private async lastPushes(subject?: string): Promise<Map<string, number>> {
+    let query = this.deps.store.db
+      .selectFrom('events')
+      .select((eb) => ['subject', eb.fn.max('created_at').as('at')])
+      .where('type', '=', 'git:pushed')
+      .groupBy('subject');
+    if (subject) query = query.where('subject', '=', subject);
+    return new Map((await query.execute()).map((row) => [row.subject, Number(row.at)]));
+  }
+
+  /** The commit a ref names in a hosted repository; the default branch when `ref` is unset. */
+  private async locate(namespace: string, name: string, ref: string | undefined): Promise<{ gitDir: string; commit: string }> {
+    const repository = await this.find(namespace, name);
+    const gitDir = this.gitDirOf(namespace, name);
+    return { gitDir, commit: await resolveCommit(gitDir, ref || repository.defaultBranch) };
+  }
+
+  async branches(namespace: string, name: string): Promise<BranchSummary[]> {
+    await this.find(namespace, name);
+    return listBranches(this.gitDirOf(namespace, name));
+  }
+
+  async commits(namespace: string, name: string, query: { ref?: string; path?: string; limit: number; cursor?: string }): Promise<CommitPage> {
+    const { gitDir, commit } = await this.locate(namespace, name, query.ref);
+    return listCommits(gitDir, commit, query);
+  }
+
+  async tree(namespace: string, name: string, ref: string, path: string): Promise<{ ref: string; commit: string; path: string; entries: TreeEntry[] }> {
+    const { gitDir, commit } = await this.locate(namespace, name, ref);
+    const entries = await readTree(gitDir, commit, path);
+    return { ref, commit, path: path.replace(/\/+$/, ''), entries };
+  }
+
+  async blob(namespace: string, name: string, ref: string, path: string): Promise<BlobContent & { ref: string; commit: string }> {
+    const { gitDir, commit } = await this.locate(namespace, name, ref);
+    return { ref, commit, ...(await readBlob(gitDir, commit, path)) };
+  }
+
+  async readme(namespace: string, name: string, ref: string | undefined, path: string | undefined): Promise<BlobContent & { ref: string; commit: string }> {
+    const { gitDir, commit } = await this.locate(namespace, name, ref);
+    const readme = await readReadme(gitDir, commit, path);
+    if (!readme) throw new PlinthError('REPOSITORY_PATH_NOT_FOUND', `no README in '${path || '/'}'`, { location: { field: 'path' } });
+    return { ref: ref || (await this.find(namespace, name)).defaultBranch, commit, ...readme };
   }
 
   async details(namespace: string, name: string): Promise<RepositoryDetails> {
@@ -84,7 +137,8 @@ export class RepositoryService {
     const gitDir = this.gitDirOf(namespace, name);
     const refs = await listRefs(gitDir);
     const branches = [...refs].filter(([ref]) => ref.startsWith('refs/heads/')).map(([ref, sha]) => ({ name: ref.slice('refs/heads/'.length), sha }));
-    return { ...view, branches, recentCommits: await recentCommits(gitDir, `refs/heads/${view.defaultBranch}`, 20) };
+    const head = refs.get(`refs/heads/${view.defaultBranch}`);
+    return { ...view, branches, recentCommits: head ? (await listCommits(gitDir, head, { limit: 20 })).items : [] };
   }
 
   /**

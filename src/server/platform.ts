@@ -89,6 +89,7 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     store,
     config: config.catalog,
     dataDir: config.dataDir,
+    gitCredentials: config.git.credentials,
     logger: logger.child({ component: 'catalog' }),
     // Locations in repositories Plinth hosts are read from disk, not over HTTP.
     localRepository: (url) => repositories.localGitDirOf(url),
@@ -125,8 +126,7 @@ function createTemplateService(
     source: {
       localRepository: (url) => repositories.localGitDirOf(url),
       cacheDir: path.join(config.dataDir, 'scaffolder', 'git-cache'),
-      // Git credentials are catalog.gitCredentials: one list of tokens by URL prefix for reading and publishing.
-      gitTokenFor: (url) => config.catalog.gitCredentials.find((c) => url.startsWith(c.urlPrefix))?.token,
+      gitCredentials: config.git.credentials,
     },
     catalog: {
       getEntity,

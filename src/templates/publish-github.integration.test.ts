@@ -30,7 +30,7 @@ describe('publishing to GitHub and to any git remote', () => {
   const actions = () =>
     new Map(
       createScaffolderActions({
-        source: { localRepository: () => undefined, cacheDir: path.join(dir, 'cache'), gitTokenFor: (url) => (url.startsWith(github.url) ? 'ghp_platform' : undefined) },
+        source: { localRepository: () => undefined, cacheDir: path.join(dir, 'cache'), gitCredentials: [{ urlPrefix: github.url, username: 'x-access-token', password: 'ghp_platform' }] },
         catalog: { getEntity: async () => undefined, registerLocation: async () => [] },
         repositories: { find: async () => undefined, create: async () => { throw new Error('not used'); }, recordPush: async () => {} },
         github: [{ host: 'github.example.com', apiBaseUrl: github.url, token: 'ghp_platform' }],

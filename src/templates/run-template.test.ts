@@ -12,7 +12,7 @@ import { renderTemplateValue } from './render.js';
 import type { ScaffolderAction } from './scaffolder-action.js';
 import { locateTemplateInFile, validateParameterValues, type TemplateEntity } from './template-spec.js';
 
-const access = { localRepository: () => undefined, cacheDir: path.join(tmpdir(), 'plinth-test-git-cache'), gitTokenFor: () => undefined };
+const access = { localRepository: () => undefined, cacheDir: path.join(tmpdir(), 'plinth-test-git-cache'), gitCredentials: [] };
 const baseActions: ScaffolderAction[] = [...createFetchActions(access), ...createWorkspaceFileActions(), ...createDebugActions()];
 
 let root: string;

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { cp, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { GitCredentialConfig } from '../core/config.js';
 import { PlinthError } from '../core/errors.js';
 import { resolveRevision, syncMirror } from '../git/read-tree.js';
 import { runGit } from '../git/run-git.js';
@@ -13,7 +14,8 @@ export interface TemplateSourceAccess {
   /** Where mirrors of remote repositories are kept. */
   cacheDir: string;
   /** A token for a git URL (by URL prefix), if configured. */
-  gitTokenFor(url: string): string | undefined;
+  /** Config `git.credentials`, for templates in remote git repositories. */
+  gitCredentials: readonly GitCredentialConfig[];
 }
 
 const GIT_BLOB = /^(.+?\.git)\/(?:blob|tree)\/([^/]+)(?:\/(.*))?$/;
@@ -77,8 +79,7 @@ export async function fetchSource(info: TemplateInfo, url: string, destination: 
   }
   let gitDir: string;
   try {
-    const token = access.gitTokenFor(source.repo);
-    gitDir = access.localRepository(source.repo) ?? (await syncMirror(source.repo, access.cacheDir, { token }));
+    gitDir = access.localRepository(source.repo) ?? (await syncMirror(source.repo, access.cacheDir, access.gitCredentials));
   } catch (error) {
     throw new PlinthError('TEMPLATE_SOURCE_UNREADABLE', `cannot fetch '${url}': ${source.repo} is unreadable: ${(error as Error).message}`, { cause: error });
   }

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { REPO_ROOT } from './server.js';
+import { tmpdir } from 'node:os';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { REPO_ROOT, type RunningServer } from './server.js';
 
 /** Browser tests of the portal: Debian's Chromium driven by playwright-core, against web/dist served by `plinth serve`. */
 
@@ -74,4 +75,25 @@ export function watchErrors(page: Page): string[] {
     if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(`console: ${message.text()}`);
   });
   return errors;
+}
+
+/** A new browser context and page, signed in with the server's admin token, on the catalog. */
+export async function openSignedInPage(browser: Browser, server: RunningServer): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  const errors = watchErrors(page);
+  await page.goto(`${server.url}/login`);
+  await page.getByLabel('API token').fill(server.adminToken);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.waitForURL(/\/catalog$/);
+  return { context, page, errors };
+}
+
+/** After a failed test: a full-page screenshot and the server's last output, to see what went wrong. */
+export async function reportFailure(name: string, page: Page | undefined, server: RunningServer): Promise<void> {
+  if (!page || page.isClosed()) return;
+  const file = path.join(tmpdir(), `plinth-${name}-failure-${Date.now()}.png`);
+  await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+  console.error(`${name} failed on ${page.url()}; screenshot: ${file}\nserver output:\n${server.output().slice(-4000)}`);
 }

@@ -115,3 +115,12 @@ export async function startPlinthServer(options: StartServerOptions = {}): Promi
     },
   };
 }
+
+/** Calls the server's API with its admin token: JSON in, status and JSON out. */
+export function adminApi(server: () => RunningServer) {
+  return async <T = unknown>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const { url: base, adminToken } = server();
+    const res = await fetch(`${base}/api${url}`, { method, headers: { authorization: `Bearer ${adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+}

@@ -25,7 +25,7 @@ export function createScaffolderActions(deps: ScaffolderActionDeps): ScaffolderA
     ...createWorkspaceFileActions(),
     ...createDebugActions(),
     ...createCatalogActions(deps.catalog),
-    ...createPublishActions({ repositories: deps.repositories, gitTokenFor: deps.source.gitTokenFor, github: deps.github }),
+    ...createPublishActions({ repositories: deps.repositories, gitCredentials: deps.source.gitCredentials, github: deps.github }),
   ];
   const ids = new Set(builtIn.map((action) => action.id));
   const configured = deps.commandActions.map((config, index) => {
@@ -46,7 +46,7 @@ export function createOfflineActions(commandActions: CommandActionConfig[] = [])
     throw new PlinthError('CLI_SERVER_REQUIRED', 'this action changes a Plinth server; offline, templates run only as dry runs');
   };
   return createScaffolderActions({
-    source: { localRepository: () => undefined, cacheDir: path.join(tmpdir(), 'plinth-template-git-cache'), gitTokenFor: () => undefined },
+    source: { localRepository: () => undefined, cacheDir: path.join(tmpdir(), 'plinth-template-git-cache'), gitCredentials: [] },
     catalog: { getEntity: async () => undefined, registerLocation: needsServer },
     repositories: { find: async () => undefined, create: needsServer, recordPush: needsServer },
     github: [],

@@ -7,6 +7,8 @@ import { runGit } from '../../git/run-git.js';
 import { parseRepoUrl } from '../render.js';
 import type { ActionContext, ScaffolderAction } from '../scaffolder-action.js';
 import { resolveInside } from '../workspace-path.js';
+import type { GitCredentialConfig } from '../../core/config.js';
+import { gitAuthFor } from '../../git/credentials.js';
 
 /** What publish:plinth needs from hosted repositories (wired in server/platform.ts). */
 export interface TemplateRepositoryAccess {
@@ -101,13 +103,10 @@ function authorEnv(input: CommitInput): Record<string, string> {
   return { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
 }
 
-function basicAuthConfig(token: string | undefined): string[] {
-  return token ? ['-c', `http.extraHeader=Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`] : [];
-}
-
 export interface PublishActionDeps {
   repositories: TemplateRepositoryAccess;
-  gitTokenFor(url: string): string | undefined;
+  /** Config `git.credentials`, for pushes to remotes. */
+  gitCredentials: readonly GitCredentialConfig[];
   github: GithubHostConfig[];
 }
 
@@ -164,7 +163,7 @@ export function createPublishActions(deps: PublishActionDeps): ScaffolderAction[
 
   const publishGit: ScaffolderAction<CommitInput & { remoteUrl: string; force?: boolean }> = {
     id: 'publish:git',
-    description: 'Pushes the workspace to any git remote (credentials from catalog.gitCredentials by URL prefix).',
+    description: 'Pushes the workspace to any git remote (credentials from git.credentials by URL prefix or host).',
     supportsDryRun: true,
     schema: {
       input: { type: 'object', required: ['remoteUrl'], properties: { remoteUrl: { type: 'string', description: 'A git URL (https://…, file://…)' }, force: { type: 'boolean' }, ...commitInputProperties } },
@@ -184,7 +183,7 @@ export function createPublishActions(deps: PublishActionDeps): ScaffolderAction[
       }
       const commit = await commitWorkspace(ctx);
       try {
-        await runGit([...basicAuthConfig(deps.gitTokenFor(remoteUrl)), 'push', '--quiet', ...(ctx.input.force ? ['--force'] : []), remoteUrl, `HEAD:refs/heads/${branch}`], { cwd: commit.dir });
+        await runGit(['push', '--quiet', ...(ctx.input.force ? ['--force'] : []), remoteUrl, `HEAD:refs/heads/${branch}`], { cwd: commit.dir, env: gitAuthFor(remoteUrl, deps.gitCredentials) });
       } finally {
         await commit.cleanup();
       }
@@ -248,19 +247,20 @@ export function createPublishActions(deps: PublishActionDeps): ScaffolderAction[
       const cloneUrl = String(created.data.clone_url);
       const htmlUrl = String(created.data.html_url);
       const commit = await commitWorkspace(ctx);
-      const auth = basicAuthConfig(token);
+      // The token of this call, given to git as the configured credentials are.
+      const env = gitAuthFor(cloneUrl, [{ urlPrefix: cloneUrl, username: 'x-access-token', password: token }]);
       try {
-        await runGit([...auth, 'push', '--quiet', cloneUrl, `HEAD:refs/heads/${branch}`], { cwd: commit.dir });
+        await runGit(['push', '--quiet', cloneUrl, `HEAD:refs/heads/${branch}`], { cwd: commit.dir, env });
       } catch (error) {
         // Refused: replace the branch only when an earlier attempt of this task pushed it.
-        const theirs = await runGit([...auth, 'fetch', '--quiet', '--depth', '1', cloneUrl, `refs/heads/${branch}`], { cwd: commit.dir })
+        const theirs = await runGit(['fetch', '--quiet', '--depth', '1', cloneUrl, `refs/heads/${branch}`], { cwd: commit.dir, env })
           .then(() => runGit(['log', '-1', '--format=%B', 'FETCH_HEAD'], { cwd: commit.dir }))
           .then((message) => message.toString(), () => '');
         if (!theirs.includes(`${TASK_TRAILER}: ${ctx.taskId}`)) {
           throw new PlinthError('TEMPLATE_PUBLISH_CONFLICT', `pushing to ${cloneUrl} failed: ${owner}/${repo} exists with other content (${(error as Error).message})`, { cause: error });
         }
         ctx.log(`${owner}/${repo} was pushed by an earlier attempt of this task; replacing its content`);
-        await runGit([...auth, 'push', '--quiet', '--force', cloneUrl, `HEAD:refs/heads/${branch}`], { cwd: commit.dir });
+        await runGit(['push', '--quiet', '--force', cloneUrl, `HEAD:refs/heads/${branch}`], { cwd: commit.dir, env });
       } finally {
         await commit.cleanup();
       }

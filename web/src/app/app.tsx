@@ -10,6 +10,7 @@ import { InsightsPage } from '../pages/insights/insights-page.js';
 import { LoginPage } from '../pages/login/login-page.js';
 import { NotFoundPage } from '../pages/not-found/not-found-page.js';
 import { PipelinesPage } from '../pages/pipelines/pipelines-page.js';
+import { RepositoriesPage } from '../pages/repositories/repositories-page.js';
 import { ScorecardsPage } from '../pages/scorecards/scorecards-page.js';
 import { AppShell } from './app-shell.js';
 import { AuthProvider, useAuth } from './auth-context.js';
@@ -20,7 +21,8 @@ import { ThemeToggle } from './theme-toggle.js';
 
 const PAGES: Array<[path: string, render: (pathname: string) => ReactNode]> = [
   ['/catalog', (pathname) => <CatalogPage pathname={pathname} />],
-  ['/create', () => <CreatePage />],
+  ['/repositories', (pathname) => <RepositoriesPage pathname={pathname} />],
+  ['/create', (pathname) => <CreatePage pathname={pathname} />],
   ['/pipelines', () => <PipelinesPage />],
   ['/environments', () => <EnvironmentsPage />],
   ['/scorecards', () => <ScorecardsPage />],

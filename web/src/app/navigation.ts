@@ -11,6 +11,7 @@ export interface NavItem {
 /** The portal's areas, in navigation order. */
 export const NAV_ITEMS: readonly NavItem[] = [
   { path: '/catalog', label: 'Catalog', key: 'c', icon: 'catalog' },
+  { path: '/repositories', label: 'Repositories', key: 'r', icon: 'repositories' },
   { path: '/create', label: 'Create', key: 'n', icon: 'create' },
   { path: '/pipelines', label: 'Pipelines', key: 'p', icon: 'pipelines' },
   { path: '/environments', label: 'Environments', key: 'e', icon: 'environments' },

@@ -1,16 +1,24 @@
-import { ComingSoon } from '../../components/coming-soon.js';
+import { lazy, Suspense } from 'react';
+import { Loading } from '../../components/loading.js';
+import { NotFoundPage } from '../not-found/not-found-page.js';
+import { parseCreatePath } from './create-paths.js';
+import { TemplateGallery } from './template-gallery.js';
 
-export function CreatePage() {
+// The wizard, task page and editor load on first use; the editor brings a YAML parser.
+const TemplateWizard = lazy(() => import('./template-wizard.js').then((m) => ({ default: m.TemplateWizard })));
+const TaskPage = lazy(() => import('./task-page.js').then((m) => ({ default: m.TaskPage })));
+const TemplateEditor = lazy(() => import('./template-editor.js').then((m) => ({ default: m.TemplateEditor })));
+
+/** Create: the template gallery at /create, a template's wizard, a task's progress, the template editor. */
+export function CreatePage({ pathname }: { pathname: string }) {
+  const route = parseCreatePath(pathname);
+  if (route.page === 'gallery') return <TemplateGallery />;
+  if (route.page === 'unknown') return <NotFoundPage />;
   return (
-    <ComingSoon
-      title="Create"
-      coming="Create will turn your platform team's templates into a short form: pick a template, fill in a few fields, and get a repository, a catalog entry and a working pipeline in one step."
-      today={[
-        <>
-          Platform engineers can write templates now, in git, in the Backstage scaffolder format (<code>scaffolder.backstage.io/v1beta3</code>).
-        </>,
-        <>Decide which golden paths (service, library, website…) your teams need first.</>,
-      ]}
-    />
+    <Suspense fallback={<Loading label="Loading…" />}>
+      {route.page === 'wizard' && <TemplateWizard key={pathname} namespace={route.namespace} name={route.name} />}
+      {route.page === 'task' && <TaskPage key={pathname} id={route.id} />}
+      {route.page === 'editor' && <TemplateEditor />}
+    </Suspense>
   );
 }
