@@ -218,7 +218,24 @@ export class TemplateService {
   }
 
   private async appendTaskEvent(taskId: string, type: TaskEventView['type'], body: TaskEventView['body'], db: Kysely<TemplateTables> = this.db): Promise<void> {
-    await db.insertInto('template_task_events').values({ task_id: taskId, type, body: JSON.stringify(body), created_at: Date.now() }).execute();
+    const values = { task_id: taskId, type, body: JSON.stringify(body), created_at: Date.now() };
+    if (type === 'log') {
+      // The end of a task is its last event: a step still logging after a cancel writes nothing more.
+      const inserted = await db
+        .insertInto('template_task_events')
+        .columns(['task_id', 'type', 'body', 'created_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('template_tasks')
+            .select([eb.val(values.task_id).as('task_id'), eb.val(values.type).as('type'), eb.val(values.body).as('body'), eb.val(values.created_at).as('created_at')])
+            .where('id', '=', taskId)
+            .where('status', 'in', ['open', 'processing']),
+        )
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return;
+    } else {
+      await db.insertInto('template_task_events').values(values).execute();
+    }
     await this.deps.store.adapter.notify(db as Kysely<unknown>, TASK_EVENTS_CHANNEL, taskId);
     this.deps.store.signals.emit(TASK_EVENTS_CHANNEL, taskId);
   }
