@@ -1,0 +1,96 @@
+/**
+ * Resource drivers: the contract between environments (rank 4) and the servers that hold
+ * resources (rank 3). A driver provisions one resource type — a postgres role + database, a
+ * redis ACL user, a rabbitmq vhost… — and returns its outputs, which of them are secret, and
+ * the state its deprovision needs.
+ *
+ * Contract every driver keeps:
+ * - Idempotent: provisioning the same `resourceId` again (with or without `previousState`)
+ *   converges to the same resource and returns the same outputs (passwords are derived from
+ *   `previousState` when given, otherwise re-read or re-set deterministically — see each driver).
+ * - Concurrency-safe: two concurrent provisions of one `resourceId` end with one resource.
+ * - All or nothing: a failed provision removes what that call created and throws a PlinthError
+ *   (RESOURCE_SERVER_UNREACHABLE when the server cannot be reached, RESOURCE_PROVISION_FAILED
+ *   when it refuses), naming the resource and the server.
+ * - Deprovision of something already gone succeeds (at-least-once callers).
+ *
+ * Persisting outputs and state (secret outputs encrypted) is the caller's job (environments).
+ */
+import type { Logger } from '../core/logger.js';
+
+export interface ProvisionRequest {
+  /**
+   * Stable identity of the resource: `<environment>.<workload>.<resource name>`, or
+   * `<environment>.<shared id>` for a resource shared by id. Drivers derive server-side names
+   * from it (sanitised, hashed when too long), so it must not change between deployments.
+   */
+  resourceId: string;
+  type: string;
+  class: string;
+  /** Driver params from the matched resource definition, merged with the workload's `params`. */
+  params: Record<string, unknown>;
+  /** Who asks: environment, workload, Score resource name, annotations. Informational. */
+  metadata: Record<string, unknown>;
+  /** The `state` an earlier provision of this resourceId returned, when there was one. */
+  previousState?: Record<string, unknown>;
+}
+
+export interface ProvisionResult {
+  /** What `${resources.<name>.<output>}` resolves against. */
+  outputs: Record<string, unknown>;
+  /** Output keys that are credentials (stored encrypted, masked in logs and the UI). */
+  secretOutputKeys: string[];
+  /** Everything deprovision (and the next provision) needs; may hold secrets, store encrypted. */
+  state: Record<string, unknown>;
+}
+
+export interface DeprovisionRequest {
+  resourceId: string;
+  type: string;
+  class: string;
+  params: Record<string, unknown>;
+  /** The state the last successful provision returned. */
+  state: Record<string, unknown>;
+}
+
+export interface DriverContext {
+  logger: Logger;
+  /** Aborts long operations (command provisioners, waits) when the deployment is cancelled. */
+  signal?: AbortSignal;
+}
+
+export interface ResourceDriver {
+  /** The resource type it provisions (`postgres`, `redis`, …; command drivers use their own). */
+  readonly type: string;
+  /** Databases, volumes and queues hold data; DNS names and routes do not. */
+  readonly dataBearing: boolean;
+  provision(request: ProvisionRequest, ctx: DriverContext): Promise<ProvisionResult>;
+  deprovision(request: DeprovisionRequest, ctx: DriverContext): Promise<void>;
+}
+
+/** Where the servers are and how drivers reach them. Every field has a loopback default. */
+export interface ResourceDriversConfig {
+  /** Volumes live under `<dataDir>/volumes`. */
+  dataDir: string;
+  postgres: { adminUrl: string };
+  mysql: { adminUrl: string };
+  redis: { url: string };
+  amqp: {
+    /** Host and port workloads connect to (outputs). */
+    url: string;
+    /** rabbitmqctl binary (the management API is not needed). */
+    rabbitmqctl: string;
+  };
+  nats: { url: string };
+  /** The host `dns` resources are made under: `<workload>-<environment>.<domain>`. */
+  dns: { domain: string };
+}
+
+export const DEFAULT_RESOURCE_DRIVERS_CONFIG: Omit<ResourceDriversConfig, 'dataDir'> = {
+  postgres: { adminUrl: 'postgres://postgres@127.0.0.1:5432/postgres' },
+  mysql: { adminUrl: 'mysql://root@127.0.0.1:3306/' },
+  redis: { url: 'redis://127.0.0.1:6379' },
+  amqp: { url: 'amqp://guest:guest@127.0.0.1:5672', rabbitmqctl: 'rabbitmqctl' },
+  nats: { url: 'nats://127.0.0.1:4222' },
+  dns: { domain: 'localhost' },
+};
