@@ -43,7 +43,49 @@ export interface PlinthConfig {
   /** Load the demo organisation from examples/ at start. */
   demo: boolean;
   catalog: CatalogConfig;
+  environments: EnvironmentsConfig;
 }
+
+/** An environment type: how its environments live, deploy and promote. */
+export interface EnvironmentTypeConfig {
+  description: string;
+  /** Environments of this type destroy themselves this long after creation (null: never). */
+  ttlHours: number | null;
+  /** Holds real data: destroying its data-bearing resources needs `confirm: <environment name>`. */
+  productionLike: boolean;
+  /** The type a release is promoted to from here (null: the end of the line). */
+  promotesTo: string | null;
+  approval: {
+    /** Deployments to environments of this type wait for an approval. */
+    required: boolean;
+    /** Who may approve: members of the component's owning group (and admins), or admins only. */
+    approvers: 'owning-group' | 'admins';
+    /** Whether whoever asked for the deployment may approve it too. */
+    allowSelfApproval: boolean;
+  };
+  /** A failed deployment redeploys the release that ran before. */
+  rollbackOnFailure: boolean;
+  /** Configuration values every environment of this type starts with. */
+  values: Record<string, string>;
+}
+
+export interface EnvironmentsConfig {
+  /** Where workloads run unless a deployment says otherwise. */
+  runtime: 'local' | 'kubernetes';
+  /** How long a new revision has to pass its readiness probe. */
+  readinessTimeoutSeconds: number;
+  /** The local runtime's reverse proxy: `http://<workload>.<environment>.localhost:<port>/`. */
+  proxy: { host: string; port: number };
+  types: Record<string, EnvironmentTypeConfig>;
+}
+
+/** The built-in environment types; `environments.types` changes or adds to them. */
+export const DEFAULT_ENVIRONMENT_TYPES: Record<string, EnvironmentTypeConfig> = {
+  development: { description: 'Shared development', ttlHours: null, productionLike: false, promotesTo: 'staging', approval: { required: false, approvers: 'owning-group', allowSelfApproval: true }, rollbackOnFailure: true, values: {} },
+  preview: { description: 'Short-lived, per change', ttlHours: 72, productionLike: false, promotesTo: 'staging', approval: { required: false, approvers: 'owning-group', allowSelfApproval: true }, rollbackOnFailure: true, values: {} },
+  staging: { description: 'Production-like rehearsal', ttlHours: null, productionLike: false, promotesTo: 'production', approval: { required: false, approvers: 'owning-group', allowSelfApproval: true }, rollbackOnFailure: true, values: {} },
+  production: { description: 'Serves users', ttlHours: null, productionLike: true, promotesTo: null, approval: { required: true, approvers: 'owning-group', allowSelfApproval: false }, rollbackOnFailure: true, values: {} },
+};
 
 export interface CatalogConfig {
   /** Registered at start (origin `config`). */
@@ -91,6 +133,40 @@ const configSchema = {
           items: { type: 'object', additionalProperties: false, required: ['urlPrefix', 'token'], properties: { urlPrefix: { type: 'string', minLength: 1 }, token: { type: 'string', minLength: 1 } } },
         },
         kinds: { type: 'array', items: { type: 'object' } },
+      },
+    },
+    environments: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        runtime: { type: 'string', enum: ['local', 'kubernetes'] },
+        readinessTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
+        proxy: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { host: { type: 'string', minLength: 1 }, port: { type: 'integer', minimum: 0, maximum: 65535 } },
+        },
+        types: {
+          type: 'object',
+          propertyNames: { pattern: '^[a-z][a-z0-9-]{0,30}$' },
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              description: { type: 'string' },
+              ttlHours: { type: ['number', 'null'], exclusiveMinimum: 0 },
+              productionLike: { type: 'boolean' },
+              promotesTo: { type: ['string', 'null'] },
+              approval: {
+                type: 'object',
+                additionalProperties: false,
+                properties: { required: { type: 'boolean' }, approvers: { type: 'string', enum: ['owning-group', 'admins'] }, allowSelfApproval: { type: 'boolean' } },
+              },
+              rollbackOnFailure: { type: 'boolean' },
+              values: { type: 'object', additionalProperties: { type: 'string' } },
+            },
+          },
+        },
       },
     },
     workers: {
@@ -144,6 +220,7 @@ export const CONFIG_ENVIRONMENT: Record<string, { key: string[]; type: 'string' 
   PLINTH_WORKER_LABELS: { key: ['workers', 'labels'], type: 'list' },
   PLINTH_GUEST_ROLE: { key: ['auth', 'guest', 'role'], type: 'string' },
   PLINTH_CATALOG_WEBHOOK_SECRET: { key: ['catalog', 'webhookSecret'], type: 'string' },
+  PLINTH_PROXY_PORT: { key: ['environments', 'proxy', 'port'], type: 'integer' },
 };
 
 export interface LoadConfigOptions {
@@ -278,6 +355,7 @@ interface RawConfig {
   logLevel?: PlinthConfig['logLevel'];
   demo?: boolean;
   catalog?: Partial<CatalogConfig>;
+  environments?: { runtime?: EnvironmentsConfig['runtime']; readinessTimeoutSeconds?: number; proxy?: Partial<EnvironmentsConfig['proxy']>; types?: Record<string, Partial<EnvironmentTypeConfig>> };
   workers?: Partial<PlinthConfig['workers']>;
   auth?: { guest?: Partial<PlinthConfig['auth']['guest']>; sessionTtlHours?: number; oidc?: Partial<OidcConfig> & { issuer: string; clientId: string } };
 }
@@ -304,6 +382,7 @@ function withDefaults(value: Record<string, unknown>, cwd: string): PlinthConfig
       gitCredentials: raw.catalog?.gitCredentials ?? [],
       kinds: raw.catalog?.kinds ?? [],
     },
+    environments: environmentsWithDefaults(raw.environments),
     workers: {
       enabled: raw.workers?.enabled ?? true,
       concurrency: raw.workers?.concurrency ?? 4,
@@ -316,5 +395,26 @@ function withDefaults(value: Record<string, unknown>, cwd: string): PlinthConfig
       sessionTtlHours: raw.auth?.sessionTtlHours ?? 12,
       oidc: raw.auth?.oidc ? { defaultRole: 'member', ...raw.auth.oidc } : undefined,
     },
+  };
+}
+
+function environmentsWithDefaults(raw: RawConfig['environments']): EnvironmentsConfig {
+  const types = structuredClone(DEFAULT_ENVIRONMENT_TYPES);
+  for (const [name, given] of Object.entries(raw?.types ?? {})) {
+    const base = types[name] ?? { ...DEFAULT_ENVIRONMENT_TYPES.development!, description: name, promotesTo: null };
+    types[name] = { ...base, ...given, approval: { ...base.approval, ...given.approval }, values: { ...base.values, ...given.values } };
+  }
+  for (const [name, type] of Object.entries(types)) {
+    if (type.promotesTo !== null && !types[type.promotesTo]) {
+      throw new PlinthError('CONFIG_INVALID', `config key 'environments.types.${name}.promotesTo' names '${type.promotesTo}', which is not an environment type (known: ${Object.keys(types).join(', ')})`, {
+        location: { field: `environments.types.${name}.promotesTo` },
+      });
+    }
+  }
+  return {
+    runtime: raw?.runtime ?? 'local',
+    readinessTimeoutSeconds: raw?.readinessTimeoutSeconds ?? 60,
+    proxy: { host: raw?.proxy?.host ?? '127.0.0.1', port: raw?.proxy?.port ?? 7080 },
+    types,
   };
 }
