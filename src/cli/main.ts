@@ -6,6 +6,8 @@ import { registerTokenCommands } from './commands/token.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerCatalogCommands } from './commands/catalog.js';
 import { registerRepoCommands } from './commands/repo.js';
+import { registerEnvironmentCommands } from './commands/env.js';
+import { registerDeployCommands } from './commands/deploy.js';
 
 export function createProgram(): Command {
   const program = new Command('plinth')
@@ -21,6 +23,8 @@ export function createProgram(): Command {
   registerLoginCommand(program);
   registerCatalogCommands(program);
   registerRepoCommands(program);
+  registerEnvironmentCommands(program);
+  registerDeployCommands(program);
   return program;
 }
 

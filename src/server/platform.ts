@@ -17,13 +17,17 @@ import { CatalogService } from '../catalog/service.js';
 import { repositoryMigrations } from '../repositories/migrations.js';
 import { repositoryActions, repositoryPermissionRules } from '../repositories/actions.js';
 import { RepositoryService } from '../repositories/service.js';
+import { createEnvironmentCapability, environmentActions, environmentMigrations, environmentPermissionRules, type EnvironmentCapability } from '../environments/index.js';
+import { createResourceDrivers, DEFAULT_RESOURCE_DRIVERS_CONFIG } from '../resources/index.js';
+import { findEntityByRef } from '../catalog/query-entities.js';
+import type { CatalogTables } from '../catalog/tables.js';
 
 /** Every capability's migrations, in their global order. */
-export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations, ...catalogMigrations, ...repositoryMigrations].sort((a, b) => a.name.localeCompare(b.name));
+export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations, ...catalogMigrations, ...repositoryMigrations, ...environmentMigrations].sort((a, b) => a.name.localeCompare(b.name));
 
 /** Every capability's job handlers. */
 export function jobHandlersOf(platform: Platform): JobHandler[] {
-  return [...platform.catalog.jobHandlers()];
+  return [...platform.catalog.jobHandlers(), ...platform.environments.jobHandlers()];
 }
 
 /**
@@ -39,6 +43,8 @@ export interface Platform {
   masker: SecretMasker;
   catalog: CatalogService;
   repositories: RepositoryService;
+  /** Environments, releases, deployments and the local runtime (with its reverse proxy). */
+  environments: EnvironmentCapability;
   jobObservers: Array<(finished: JobFinished) => void>;
   close(): Promise<void>;
 }
@@ -85,6 +91,24 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     localRepository: (url) => repositories.localGitDirOf(url),
   });
   await catalog.reloadKinds();
+  authorizer.defineActions(environmentActions);
+  environmentPermissionRules.forEach((rule) => authorizer.addRule(rule));
+  const catalogDb = store.db.withTables<CatalogTables>();
+  const environments = createEnvironmentCapability({
+    store,
+    secretBox,
+    config: config.environments,
+    dataDir: config.dataDir,
+    logger,
+    drivers: createResourceDrivers({ dataDir: config.dataDir, ...DEFAULT_RESOURCE_DRIVERS_CONFIG }),
+    definitions: () => [],
+    // Approvals go to the owner the catalog gives the component (`spec.owner`).
+    ownerOfComponent: async (component) => {
+      const owner = (await findEntityByRef(catalogDb, `component:default/${component}`))?.spec?.owner;
+      if (typeof owner !== 'string') return undefined;
+      return owner.includes(':') ? (owner.includes('/') ? owner : owner.replace(':', ':default/')) : `group:default/${owner}`;
+    },
+  });
   return {
     config,
     logger,
@@ -94,8 +118,12 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     masker,
     catalog,
     repositories,
+    environments,
     jobObservers: [],
-    close: () => store.destroy(),
+    close: async () => {
+      await environments.close();
+      await store.destroy();
+    },
   };
 }
 
@@ -122,6 +150,8 @@ export async function startQueueWorker(platform: Platform, handlers: JobHandler[
  */
 export async function startCapabilities(platform: Platform): Promise<{ stop(): Promise<void> }> {
   await platform.catalog.registerConfigLocations();
+  // Workloads run where deployments run: in the process with queue workers.
+  if (platform.config.workers.enabled) await platform.environments.start();
   const pushes = await subscribeToEvents(
     platform.store,
     'catalog:refresh-on-push',

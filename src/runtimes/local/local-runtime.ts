@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,12 +12,16 @@ import { SupervisedProcess, type ProcessSpec } from './supervised-process.js';
 export interface WorkloadFile {
   /** The container path (`/etc/app/config.yaml`); written to `$PLINTH_FILES_ROOT/etc/app/config.yaml`. */
   target: string;
-  content: string;
+  content: string | Buffer;
   mode?: number;
 }
 
-export interface LocalContainerSpec extends ProcessSpec {
+export interface LocalContainerSpec extends Omit<ProcessSpec, 'workingDirectory'> {
+  /** Where the process runs; default: the revision's files root. */
+  workingDirectory?: string;
   files: WorkloadFile[];
+  /** Volumes: `$PLINTH_FILES_ROOT/<target>` becomes a link to `source`. */
+  links?: Array<{ target: string; source: string }>;
 }
 
 /** A service port of the workload (Score `service.ports`). */
@@ -105,9 +109,16 @@ export class LocalRuntime {
     this.stopGraceMs = options.stopGraceMs ?? 5000;
   }
 
-  async start(): Promise<void> {
-    mkdirSync(this.options.directory, { recursive: true });
-    await this.proxy.start();
+  private starting: Promise<void> | undefined;
+
+  /** Starts the proxy (once; deploys call it too, so a worker-only process serves its workloads). */
+  start(): Promise<void> {
+    this.starting ??= (async () => {
+      mkdirSync(this.options.directory, { recursive: true });
+      await this.proxy.start();
+    })();
+    this.starting.catch(() => (this.starting = undefined));
+    return this.starting;
   }
 
   hostOf(environment: string, workload: string): string {
@@ -123,7 +134,8 @@ export class LocalRuntime {
    * the proxy, stop the old one. A revision that does not become ready within timeoutMs is
    * stopped and the old one keeps serving.
    */
-  deploy(spec: LocalWorkloadSpec, timeoutMs: number): Promise<LocalWorkloadStatus> {
+  async deploy(spec: LocalWorkloadSpec, timeoutMs: number): Promise<LocalWorkloadStatus> {
+    await this.start();
     return this.serialized(keyOf(spec.environment, spec.workload), () => this.rollOut(spec, timeoutMs));
   }
 
@@ -204,7 +216,8 @@ export class LocalRuntime {
   async close(): Promise<void> {
     for (const current of this.running.values()) current.processes.forEach((p) => p.detach());
     this.running.clear();
-    await this.proxy.close();
+    if (this.starting) await this.proxy.close();
+    this.starting = undefined;
   }
 
   /** Stops every workload process (tests, `plinth serve --stop-workloads`). */
@@ -275,7 +288,13 @@ export class LocalRuntime {
       for (const file of container.files) {
         const target = path.join(filesRoot, path.normalize(`/${file.target}`));
         mkdirSync(path.dirname(target), { recursive: true });
-        writeFileSync(target, file.content, { mode: file.mode ?? 0o644 });
+        writeFileSync(target, typeof file.content === 'string' ? file.content : Buffer.from(file.content), { mode: file.mode ?? 0o644 });
+      }
+      for (const link of container.links ?? []) {
+        const target = path.join(filesRoot, path.normalize(`/${link.target}`));
+        mkdirSync(path.dirname(target), { recursive: true });
+        mkdirSync(link.source, { recursive: true });
+        symlinkSync(link.source, target);
       }
       const supervised = new SupervisedProcess(processSpecOf(spec, container, ports, directory), directory, this.options.logger.child({ workload: spec.workload, environment: spec.environment }));
       supervised.start();
@@ -426,7 +445,7 @@ function processSpecOf(spec: LocalWorkloadSpec, container: LocalContainerSpec, p
     PLINTH_FILES_ROOT: path.join(directory, 'files'),
     ...container.env,
   };
-  return { name: container.name, command: container.command, workingDirectory: container.workingDirectory, env };
+  return { name: container.name, command: container.command, workingDirectory: container.workingDirectory ?? path.join(directory, 'files'), env };
 }
 
 function keyOf(environment: string, workload: string): string {
