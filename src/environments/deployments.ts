@@ -396,13 +396,12 @@ export class DeploymentService {
       // A first deployment leaves nothing behind; with a release running, its resources stay in use.
       if (!row.previous_release_id) await undoResources?.();
       const finishedAt = Date.now();
+      const rollsBack = Boolean(environment && row.previous_release_id && row.rollback_of === null && this.deps.environments.typeOf(environment.type).rollbackOnFailure);
       await this.deps.store.transaction(async (trx) => {
-        await trx.withTables<EnvironmentTables>().updateTable('deployments').set({ status: 'failed', error: message.slice(0, 8000), finished_at: finishedAt }).where('id', '=', row.id).execute();
+        await trx.withTables<EnvironmentTables>().updateTable('deployments').set({ status: rollsBack ? 'rolling-back' : 'failed', error: message.slice(0, 8000), finished_at: finishedAt }).where('id', '=', row.id).execute();
         await appendEvent(this.deps.store, { type: 'deployment:failed', subject: `component:${row.component}`, actor: row.requested_by, payload: { ...this.eventPayload(row, release), startedAt: iso(startedAt), finishedAt: iso(finishedAt), error: message.split('\n')[0] } }, trx);
       });
-      if (environment && row.previous_release_id && row.rollback_of === null && this.deps.environments.typeOf(environment.type).rollbackOnFailure) {
-        await this.rollBackAutomatically(row, environment);
-      }
+      if (rollsBack) await this.rollBackAutomatically(row, environment!);
       return false;
     }
   }
@@ -427,7 +426,10 @@ export class DeploymentService {
     };
     await this.db.insertInto('deployments').values(rollback).execute();
     const restored = await this.execute(rollback);
-    if (!restored) return;
+    if (!restored) {
+      await this.db.updateTable('deployments').set({ status: 'failed' }).where('id', '=', failed.id).execute();
+      return;
+    }
     const release = await this.releaseRow(failed.release_id);
     await this.deps.store.transaction(async (trx) => {
       await trx.withTables<EnvironmentTables>().updateTable('deployments').set({ status: 'rolled-back' }).where('id', '=', failed.id).execute();

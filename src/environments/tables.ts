@@ -77,7 +77,7 @@ export interface DbReleaseRow {
   created_at: number;
 }
 
-export type DeploymentStatus = 'awaiting-approval' | 'queued' | 'running' | 'succeeded' | 'failed' | 'rolled-back' | 'superseded';
+export type DeploymentStatus = 'awaiting-approval' | 'queued' | 'running' | 'succeeded' | 'failed' | 'rolling-back' | 'rolled-back' | 'superseded';
 
 export interface DbDeploymentRow {
   id: string;

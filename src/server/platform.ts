@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { PlinthConfig } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { openStore, describeDatabase, type Store } from '../store/store.js';
@@ -74,7 +75,8 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     await store.destroy();
     throw error;
   }
-  const secretBox = createSecretBox(loadSecretKey(config));
+  const secretKey = loadSecretKey(config);
+  const secretBox = createSecretBox(secretKey);
   const authorizer = createAuthorizer(store);
   authorizer.defineActions(authActions);
   authorizer.defineActions(catalogActions);
@@ -100,7 +102,7 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     config: config.environments,
     dataDir: config.dataDir,
     logger,
-    drivers: createResourceDrivers({ dataDir: config.dataDir, ...DEFAULT_RESOURCE_DRIVERS_CONFIG }),
+    drivers: createResourceDrivers({ dataDir: config.dataDir, passwordSeed: createHmac('sha256', secretKey).update('resource-passwords').digest('hex'), ...DEFAULT_RESOURCE_DRIVERS_CONFIG }),
     definitions: () => [],
     // Approvals go to the owner the catalog gives the component (`spec.owner`).
     ownerOfComponent: async (component) => {
