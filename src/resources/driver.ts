@@ -29,10 +29,30 @@ export interface ProvisionRequest {
   class: string;
   /** Driver params from the matched resource definition, merged with the workload's `params`. */
   params: Record<string, unknown>;
-  /** Who asks: environment, workload, Score resource name, annotations. Informational. */
-  metadata: Record<string, unknown>;
+  /**
+   * Who asks. Keys drivers read: `environment` and `workload` (names; dns and service-port
+   * build hosts from them), `environmentValues` (the environment's configured values: the
+   * `environment` driver's outputs), `secretValueKeys` (which of those are secret).
+   * Also passed through: `resourceName`, `environmentType`, `annotations`.
+   */
+  metadata: ProvisionMetadata;
   /** The `state` an earlier provision of this resourceId returned, when there was one. */
   previousState?: Record<string, unknown>;
+}
+
+export interface ProvisionMetadata {
+  environment?: string;
+  environmentType?: string;
+  workload?: string;
+  resourceName?: string;
+  annotations?: Record<string, string>;
+  environmentValues?: Record<string, string>;
+  /** The Score uid (`type.class#id` or `type.class#workload.name`): command provisioners get it as resource_uid. */
+  uid?: string;
+  /** The Score `id` when the resource is shared by id (dns names shared hosts after it). */
+  sharedId?: string;
+  secretValueKeys?: string[];
+  [key: string]: unknown;
 }
 
 export interface ProvisionResult {
@@ -57,6 +77,11 @@ export interface DriverContext {
   logger: Logger;
   /** Aborts long operations (command provisioners, waits) when the deployment is cancelled. */
   signal?: AbortSignal;
+  /**
+   * Where another workload of the environment listens (service-port). Without it the
+   * Kubernetes form is returned: the workload's Service name and the declared port.
+   */
+  lookupService?: (workload: string, port: string) => Promise<{ hostname: string; port: number } | undefined>;
 }
 
 export interface ResourceDriver {
@@ -72,6 +97,11 @@ export interface ResourceDriver {
 export interface ResourceDriversConfig {
   /** Volumes live under `<dataDir>/volumes`. */
   dataDir: string;
+  /**
+   * Secret that derives resource passwords from resource ids (HMAC), so re-provisioning and
+   * concurrent provisioning agree on one password. Wire it from the platform's secret key.
+   */
+  passwordSeed: string;
   postgres: { adminUrl: string };
   mysql: { adminUrl: string };
   redis: { url: string };
@@ -86,7 +116,7 @@ export interface ResourceDriversConfig {
   dns: { domain: string };
 }
 
-export const DEFAULT_RESOURCE_DRIVERS_CONFIG: Omit<ResourceDriversConfig, 'dataDir'> = {
+export const DEFAULT_RESOURCE_DRIVERS_CONFIG: Omit<ResourceDriversConfig, 'dataDir' | 'passwordSeed'> = {
   postgres: { adminUrl: 'postgres://postgres@127.0.0.1:5432/postgres' },
   mysql: { adminUrl: 'mysql://root@127.0.0.1:3306/' },
   redis: { url: 'redis://127.0.0.1:6379' },
