@@ -77,6 +77,8 @@ export interface EnvironmentsConfig {
   /** The local runtime's reverse proxy: `http://<workload>.<environment>.localhost:<port>/`. */
   proxy: { host: string; port: number };
   types: Record<string, EnvironmentTypeConfig>;
+  /** Resource definitions (validated in full by environments/resource-definitions.ts at start). */
+  resourceDefinitions: Array<Record<string, unknown>>;
 }
 
 /** The built-in environment types; `environments.types` changes or adds to them. */
@@ -140,6 +142,7 @@ const configSchema = {
       additionalProperties: false,
       properties: {
         runtime: { type: 'string', enum: ['local', 'kubernetes'] },
+        resourceDefinitions: { type: 'array', items: { type: 'object' } },
         readinessTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
         proxy: {
           type: 'object',
@@ -355,7 +358,7 @@ interface RawConfig {
   logLevel?: PlinthConfig['logLevel'];
   demo?: boolean;
   catalog?: Partial<CatalogConfig>;
-  environments?: { runtime?: EnvironmentsConfig['runtime']; readinessTimeoutSeconds?: number; proxy?: Partial<EnvironmentsConfig['proxy']>; types?: Record<string, Partial<EnvironmentTypeConfig>> };
+  environments?: { resourceDefinitions?: EnvironmentsConfig['resourceDefinitions']; runtime?: EnvironmentsConfig['runtime']; readinessTimeoutSeconds?: number; proxy?: Partial<EnvironmentsConfig['proxy']>; types?: Record<string, Partial<EnvironmentTypeConfig>> };
   workers?: Partial<PlinthConfig['workers']>;
   auth?: { guest?: Partial<PlinthConfig['auth']['guest']>; sessionTtlHours?: number; oidc?: Partial<OidcConfig> & { issuer: string; clientId: string } };
 }
@@ -416,5 +419,6 @@ function environmentsWithDefaults(raw: RawConfig['environments']): EnvironmentsC
     readinessTimeoutSeconds: raw?.readinessTimeoutSeconds ?? 60,
     proxy: { host: raw?.proxy?.host ?? '127.0.0.1', port: raw?.proxy?.port ?? 7080 },
     types,
+    resourceDefinitions: raw?.resourceDefinitions ?? [],
   };
 }

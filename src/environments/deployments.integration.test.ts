@@ -4,7 +4,7 @@ import { listAudit } from '../auth/audit.js';
 import { createGroup, createUser, authDb } from '../auth/users.js';
 import { createApiToken } from '../auth/tokens.js';
 import { testDatabases } from '../../test/support/databases.js';
-import { NOTES_SERVICE, plainScore, startEnvironmentHarness, type EnvironmentHarness } from './test/harness.js';
+import { NOTES_SERVICE, plainScore, startEnvironmentHarness, type EnvironmentHarness } from '../../test/support/environments.js';
 
 describe.each(testDatabases)('deployments on $name', (database) => {
   let h: EnvironmentHarness;

@@ -131,7 +131,7 @@ export class DeploymentService {
         uid: request.uid,
         type: request.type,
         class: request.class,
-        definition: request.type === 'environment' ? '(environment values)' : this.deps.describeMatch(request, environment, input.component).definition,
+        definition: this.deps.describeMatch(request, environment, input.component).definition,
         exists: existing.has(request.uid),
       })),
     };
@@ -438,15 +438,11 @@ export class DeploymentService {
   }
 
   private async provision(environment: DbEnvironmentRow, component: string, parsed: ParsedScore, onUndo: (undo: () => Promise<void>) => void): Promise<Map<string, ResourceOutputs>> {
-    const ref = { id: environment.id, name: environment.name, type: environment.type };
-    const driven = parsed.resources.filter((r) => r.type !== 'environment');
-    const provisioned = await this.deps.resources.provisionAll(ref, component, driven);
-    onUndo(provisioned.undo);
-    const outputs = provisioned.outputs;
-    // `type: environment` resources expose the environment's configuration values and secrets.
     const values = await this.deps.environments.resolvedValues(environment.id);
-    for (const request of parsed.resources.filter((r) => r.type === 'environment')) outputs.set(request.name, { outputs: values.values, secretOutputKeys: values.secretKeys });
-    return outputs;
+    const ref = { id: environment.id, name: environment.name, type: environment.type, values };
+    const provisioned = await this.deps.resources.provisionAll(ref, component, parsed.resources);
+    onUndo(provisioned.undo);
+    return provisioned.outputs;
   }
 
   /** File names in errors and `files[].source` are relative to the release's checkout when it has one. */

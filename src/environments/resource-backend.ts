@@ -1,6 +1,6 @@
 import type { Logger } from '../core/logger.js';
 import { PlinthError } from '../core/errors.js';
-import type { ResourceDriver } from '../resources/index.js';
+import { builtInResourceTypes, type ResourceDriver } from '../resources/index.js';
 import { defaultResourceDefinition, matchResourceDefinition, type ResourceDefinition } from './resource-definitions.js';
 import type { EnvironmentRef, MatchedResource, ResourceBackend, ResourceRequest } from './resource-provisioning.js';
 
@@ -18,9 +18,9 @@ export function resourceIdOf(environment: string, uid: string, sharedId: string 
 
 /** Resource definitions matched to the built-in drivers of src/resources. */
 export function createResourceBackend(deps: { drivers: Map<string, ResourceDriver>; definitions: ResourceDefinitionSource; logger: Logger }): ResourceBackend {
-  const builtInTypes = () => new Set([...deps.drivers.values()].map((d) => d.type));
+  const builtInTypes = builtInResourceTypes(deps.drivers);
 
-  const bind = (definition: ResourceDefinition, resource: { type: string; class: string; uid: string; id: string | null }, environment: EnvironmentRef, component: string): MatchedResource => {
+  const bind = (definition: ResourceDefinition, resource: { name: string; type: string; class: string; uid: string; id: string | null }, environment: EnvironmentRef, component: string): MatchedResource => {
     const driver = deps.drivers.get(definition.driver);
     if (!driver) throw new PlinthError('RESOURCE_TYPE_UNKNOWN', `resource definition ${definition.name} names driver '${definition.driver}', which this Plinth does not have (known: ${[...deps.drivers.keys()].sort().join(', ')})`);
     const resourceId = resourceIdOf(environment.name, resource.uid, resource.id);
@@ -30,7 +30,16 @@ export function createResourceBackend(deps: { drivers: Map<string, ResourceDrive
       dataBearing: driver.dataBearing,
       provision: (previousState, params) =>
         driver.provision(
-          { resourceId, type: resource.type, class: resource.class, params: { ...definition.params, ...params }, metadata: { environment: environment.name, environmentType: environment.type, component, uid: resource.uid }, previousState: previousState as Record<string, unknown> | undefined },
+          { resourceId, type: resource.type, class: resource.class, params: { ...definition.params, ...params }, metadata: {
+              environment: environment.name,
+              environmentType: environment.type,
+              workload: component,
+              resourceName: resource.name,
+              uid: resource.uid,
+              ...(resource.id ? { sharedId: resource.id } : {}),
+              environmentValues: environment.values?.values ?? {},
+              secretValueKeys: environment.values?.secretKeys ?? [],
+            }, previousState: previousState as Record<string, unknown> | undefined },
           ctx,
         ),
       deprovision: (state) => driver.deprovision({ resourceId, type: resource.type, class: resource.class, params: definition.params, state: (state ?? {}) as Record<string, unknown> }, ctx),
@@ -39,7 +48,7 @@ export function createResourceBackend(deps: { drivers: Map<string, ResourceDrive
 
   return {
     match(request: ResourceRequest, environment: EnvironmentRef, component: string) {
-      const definition = matchResourceDefinition(deps.definitions(), { type: request.type, class: request.class, id: request.id, environment: environment.name, environmentType: environment.type, component }, builtInTypes());
+      const definition = matchResourceDefinition(deps.definitions(), { type: request.type, class: request.class, id: request.id, environment: environment.name, environmentType: environment.type, component }, builtInTypes);
       return bind(definition, request, environment, component);
     },
     matchStored(row, environment) {
@@ -49,7 +58,7 @@ export function createResourceBackend(deps: { drivers: Map<string, ResourceDrive
         // The definition was removed from config since: deprovision with whatever matches now.
         return this.match({ name: row.uid, uid: row.uid, type: row.type, class: row.class, id: row.resource_id, params: {} }, environment, component);
       }
-      return bind(definition, { type: row.type, class: row.class, uid: row.uid, id: row.resource_id }, environment, component);
+      return bind(definition, { name: row.uid, type: row.type, class: row.class, uid: row.uid, id: row.resource_id }, environment, component);
     },
   };
 }

@@ -24,6 +24,8 @@ export interface EnvironmentRef {
   id: string;
   name: string;
   type: string;
+  /** The environment's configuration values and secrets (outputs of `type: environment` resources). */
+  values?: { values: Record<string, string>; secretKeys: string[] };
 }
 
 /** Outputs of a provisioned resource, secret ones named. */
@@ -144,7 +146,8 @@ export class ResourceProvisioning {
       // Drivers are idempotent: given their previous state they converge, not duplicate.
       result = await provisioner.provision(this.stateOf(row), params);
     } catch (error) {
-      if (isNew) created.push({ row, provisioner, state: this.stateOf(row) });
+      // Drivers undo what a failed provision created: only our row of a new resource goes.
+      if (!existing) await this.db.deleteFrom('environment_resources').where('id', '=', row.id).where('status', '=', 'provisioning').execute();
       throw error instanceof PlinthError ? error : new PlinthError('DEPLOYMENT_FAILED', `resource ${request.name} (${request.uid}) could not be provisioned: ${describeError(error).split('\n')[0]}`, { cause: error });
     }
     const secretOutputs = Object.fromEntries(result.secretOutputKeys.map((key) => [key, result.outputs[key]]));

@@ -21,6 +21,7 @@ import { RepositoryService } from '../repositories/service.js';
 import { createEnvironmentCapability, environmentActions, environmentMigrations, environmentPermissionRules, type EnvironmentCapability } from '../environments/index.js';
 import { createResourceDrivers, DEFAULT_RESOURCE_DRIVERS_CONFIG } from '../resources/index.js';
 import { findEntityByRef } from '../catalog/query-entities.js';
+import { validateResourceDefinitions } from '../environments/resource-definitions.js';
 import type { CatalogTables } from '../catalog/tables.js';
 
 /** Every capability's migrations, in their global order. */
@@ -96,14 +97,18 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
   authorizer.defineActions(environmentActions);
   environmentPermissionRules.forEach((rule) => authorizer.addRule(rule));
   const catalogDb = store.db.withTables<CatalogTables>();
+  const drivers = createResourceDrivers({ dataDir: config.dataDir, passwordSeed: createHmac('sha256', secretKey).update('resource-passwords').digest('hex'), ...DEFAULT_RESOURCE_DRIVERS_CONFIG });
+  const resourceDefinitions = () =>
+    validateResourceDefinitions(config.environments.resourceDefinitions, new Set(drivers.keys()), (at) => ({ field: ['environments.resourceDefinitions', ...at].join('.') }));
+  resourceDefinitions();
   const environments = createEnvironmentCapability({
     store,
     secretBox,
     config: config.environments,
     dataDir: config.dataDir,
     logger,
-    drivers: createResourceDrivers({ dataDir: config.dataDir, passwordSeed: createHmac('sha256', secretKey).update('resource-passwords').digest('hex'), ...DEFAULT_RESOURCE_DRIVERS_CONFIG }),
-    definitions: () => [],
+    drivers,
+    definitions: resourceDefinitions,
     // Approvals go to the owner the catalog gives the component (`spec.owner`).
     ownerOfComponent: async (component) => {
       const owner = (await findEntityByRef(catalogDb, `component:default/${component}`))?.spec?.owner;

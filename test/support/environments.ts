@@ -2,14 +2,14 @@ import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import { createTestApp, type TestApp } from '../../../test/support/platform.js';
-import type { TestDatabase } from '../../../test/support/databases.js';
-import { startQueueWorker } from '../../server/platform.js';
-import type { QueueWorker } from '../../store/queue/worker.js';
-import type { PlinthConfig } from '../../core/config.js';
-import type { DeploymentView } from '../model.js';
+import { createTestApp, type TestApp } from './platform.js';
+import type { TestDatabase } from './databases.js';
+import { startQueueWorker } from '../../src/server/platform.js';
+import type { QueueWorker } from '../../src/store/queue/worker.js';
+import type { PlinthConfig } from '../../src/core/config.js';
+import type { DeploymentView } from '../../src/environments/model.js';
 
-export const NOTES_SERVICE = path.resolve(import.meta.dirname, '../../../test/fixtures/environments/notes-service');
+export const NOTES_SERVICE = path.resolve(import.meta.dirname, '../fixtures/environments/notes-service');
 
 /** A Score file for the notes service without resources (plain HTTP), with extra variables. */
 export function plainScore(variables: Record<string, string> = {}): string {
