@@ -88,8 +88,9 @@ export function validateResourceDefinitions(raw: unknown, knownDrivers: Readonly
     if (!knownDrivers.has(definition.driver)) {
       throw new PlinthError('RESOURCE_DEFINITION_INVALID', `definition ${definition.name}: unknown driver '${definition.driver}' (known: ${[...knownDrivers].sort().join(', ')})`, { location: locate([index, 'driver']) });
     }
-    if (definition.driver === 'command' && !Array.isArray(definition.params.command)) {
-      throw new PlinthError('RESOURCE_DEFINITION_INVALID', `definition ${definition.name}: driver command needs params.command, the program and its arguments as a list`, { location: locate([index, 'params']) });
+    const isScoreUri = typeof definition.params.uri === 'string' && definition.params.uri.startsWith('cmd://');
+    if (definition.driver === 'command' && !Array.isArray(definition.params.command) && !isScoreUri) {
+      throw new PlinthError('RESOURCE_DEFINITION_INVALID', `definition ${definition.name}: driver command needs params.command, the program and its arguments as a list (or Score's params.uri: cmd://…)`, { location: locate([index, 'params']) });
     }
     const earlierName = seenNames.get(definition.name);
     if (earlierName !== undefined) throw new PlinthError('RESOURCE_DEFINITION_INVALID', `definition name '${definition.name}' is used twice (also definition ${earlierName + 1})`, { location: locate([index, 'name']) });
@@ -114,7 +115,8 @@ export function parseResourceDefinitionsFile(text: string, file: string, knownDr
 
 function describe(error: ErrorObject, locate: (at: Array<string | number>, target?: 'key' | 'value') => ErrorDetail['location']): ErrorDetail {
   const at = pointerToPath(error.instancePath);
-  const field = at.length ? at.join('.') : '(definitions)';
+  const [index, ...rest] = at;
+  const field = typeof index === 'number' ? [`definition ${index + 1}`, ...rest].join('.') : 'definitions';
   const params = error.params as Record<string, unknown>;
   if (error.keyword === 'additionalProperties') return { message: `${field}: unknown field '${String(params.additionalProperty)}'`, location: locate([...at, String(params.additionalProperty)], 'key') };
   if (error.keyword === 'required') return { message: `${field}: missing required field '${String(params.missingProperty)}'`, location: locate(at) };
