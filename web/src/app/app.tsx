@@ -22,7 +22,7 @@ const PAGES: Array<[path: string, render: (pathname: string) => ReactNode]> = [
   ['/catalog', (pathname) => <CatalogPage pathname={pathname} />],
   ['/create', () => <CreatePage />],
   ['/pipelines', () => <PipelinesPage />],
-  ['/environments', () => <EnvironmentsPage />],
+  ['/environments', (pathname) => <EnvironmentsPage pathname={pathname} />],
   ['/scorecards', () => <ScorecardsPage />],
   ['/insights', () => <InsightsPage />],
   ['/admin', (pathname) => <AdminPage pathname={pathname} />],
