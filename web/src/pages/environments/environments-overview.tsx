@@ -191,7 +191,7 @@ function CreateEnvironmentForm({ onCreated }: { onCreated: (name: string) => voi
       <form className="form-row" onSubmit={submit}>
         <label className="field">
           Name
-          <input name="name" value={name} onChange={(e) => setName(e.target.value)} required pattern="[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?" placeholder="pr-42" />
+          <input name="name" value={name} onChange={(e) => setName(e.target.value)} required pattern="[a-z0-9]([a-z0-9\-]{0,61}[a-z0-9])?" placeholder="pr-42" />
         </label>
         <label className="field">
           Type
