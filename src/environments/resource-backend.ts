@@ -30,7 +30,7 @@ export function createResourceBackend(deps: { drivers: Map<string, ResourceDrive
       dataBearing: driver.dataBearing,
       provision: (previousState, params) =>
         driver.provision(
-          { resourceId, type: resource.type, class: resource.class, params: { ...definition.params, ...params }, metadata: {
+          { resourceId, type: resource.type, class: resource.class, settings: definition.params, params: params ?? {}, metadata: {
               environment: environment.name,
               environmentType: environment.type,
               workload: component,
@@ -42,7 +42,7 @@ export function createResourceBackend(deps: { drivers: Map<string, ResourceDrive
             }, previousState: previousState as Record<string, unknown> | undefined },
           ctx,
         ),
-      deprovision: (state) => driver.deprovision({ resourceId, type: resource.type, class: resource.class, params: definition.params, state: (state ?? {}) as Record<string, unknown> }, ctx),
+      deprovision: (state) => driver.deprovision({ resourceId, type: resource.type, class: resource.class, settings: definition.params, state: (state ?? {}) as Record<string, unknown> }, ctx),
     };
   };
 

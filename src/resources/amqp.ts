@@ -40,8 +40,8 @@ function listed(output: string): Set<string> {
 }
 
 async function provision(config: ResourceDriversConfig, request: ProvisionRequest): Promise<ProvisionResult> {
-  const binary = stringParam(request.params, 'rabbitmqctl', config.amqp.rabbitmqctl);
-  const url = stringParam(request.params, 'url', config.amqp.url);
+  const binary = stringParam(request.settings, 'rabbitmqctl', config.amqp.rabbitmqctl);
+  const url = stringParam(request.settings, 'url', config.amqp.url);
   const name = serverName(request.resourceId, { maxLength: 100, separator: '-', allowed: /[^a-z0-9.]+/g });
   const password = resourcePassword(request, config.passwordSeed);
   const what = `amqp resource ${request.resourceId}`;
@@ -70,8 +70,8 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
     throw error;
   }
   const server = new URL(url);
-  const host = stringParam(request.params, 'host', server.hostname);
-  const port = Number(request.params.port ?? (server.port || 5672));
+  const host = stringParam(request.settings, 'host', server.hostname);
+  const port = Number(request.settings.port ?? (server.port || 5672));
   const connection = `amqp://${encodeURIComponent(name)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(name)}`;
   return {
     outputs: { host, port, vhost: name, username: name, password, connection },
@@ -81,7 +81,7 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
 }
 
 async function deprovision(config: ResourceDriversConfig, request: DeprovisionRequest): Promise<void> {
-  const binary = typeof request.state.rabbitmqctl === 'string' ? request.state.rabbitmqctl : stringParam(request.params, 'rabbitmqctl', config.amqp.rabbitmqctl);
+  const binary = typeof request.state.rabbitmqctl === 'string' ? request.state.rabbitmqctl : stringParam(request.settings, 'rabbitmqctl', config.amqp.rabbitmqctl);
   const name = typeof request.state.name === 'string' ? request.state.name : serverName(request.resourceId, { maxLength: 100, separator: '-', allowed: /[^a-z0-9.]+/g });
   const what = `amqp resource ${request.resourceId}`;
   const users = listed(await rabbitmqctl(binary, ['list_users'], what));

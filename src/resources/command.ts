@@ -12,10 +12,11 @@ import type { DriverContext, ResourceDriver } from './driver.js';
  * and prints one JSON object: resource_outputs, resource_state, shared_state (other
  * score-compose fields, e.g. compose_services, are accepted and ignored).
  *
- * Definition params: `command` (program and arguments; or Score's `uri: cmd://…` with `args`),
- * `deprovisionCommand` (optional; without it deprovisioning removes nothing), `secretOutputs`
- * (output keys to store encrypted), `timeoutSeconds` (default 120). Every other param is
- * passed on as resource_params, merged under the workload's params. Shared state is kept per
+ * Definition params (settings): `command` (program and arguments; or Score's `uri: cmd://…`
+ * with `args`), `deprovisionCommand` (optional; without it deprovisioning removes nothing),
+ * `secretOutputs` (output keys to store encrypted), `timeoutSeconds` (default 120). These come
+ * only from the definition — a Score file cannot choose the program. Every other definition
+ * param is passed on in resource_params, under the workload's params. Shared state is kept per
  * resource (in its state), not across resources.
  */
 export function commandDriver(): ResourceDriver {
@@ -24,7 +25,7 @@ export function commandDriver(): ResourceDriver {
     // Unknown to us: treated as holding data (destroying it in production needs confirmation).
     dataBearing: true,
     async provision(request, ctx) {
-      const { argv, timeoutMs, secretOutputs, resourceParams } = settingsOf(request.params, 'command', request.resourceId);
+      const { argv, timeoutMs, secretOutputs, resourceParams } = settingsOf(request.settings, 'command', request.resourceId);
       const previous = request.previousState ?? {};
       const answer = await runProvisioner(argv, {
         action: 'provision',
@@ -32,7 +33,8 @@ export function commandDriver(): ResourceDriver {
         resource_type: request.type,
         resource_class: request.class,
         resource_id: request.metadata.sharedId ?? request.resourceId,
-        resource_params: resourceParams,
+        // The definition's other params are defaults the workload's params override.
+        resource_params: { ...resourceParams, ...request.params },
         resource_metadata: request.metadata,
         resource_state: previous.resource_state ?? {},
         shared_state: previous.shared_state ?? {},
@@ -45,11 +47,11 @@ export function commandDriver(): ResourceDriver {
       };
     },
     async deprovision(request, ctx) {
-      if (request.params.deprovisionCommand === undefined) {
+      if (request.settings.deprovisionCommand === undefined) {
         ctx.logger.info({ resource: request.resourceId }, 'command provisioner has no deprovisionCommand: nothing to remove');
         return;
       }
-      const { argv, timeoutMs, resourceParams } = settingsOf(request.params, 'deprovisionCommand', request.resourceId);
+      const { argv, timeoutMs, resourceParams } = settingsOf(request.settings, 'deprovisionCommand', request.resourceId);
       await runProvisioner(argv, {
         action: 'deprovision',
         resource_uid: request.resourceId,
@@ -67,22 +69,22 @@ export function commandDriver(): ResourceDriver {
 
 const SETTINGS = new Set(['command', 'deprovisionCommand', 'uri', 'args', 'secretOutputs', 'timeoutSeconds']);
 
-function settingsOf(params: Record<string, unknown>, key: 'command' | 'deprovisionCommand', resourceId: string): { argv: string[]; timeoutMs: number; secretOutputs: string[]; resourceParams: Record<string, unknown> } {
+function settingsOf(settings: Record<string, unknown>, key: 'command' | 'deprovisionCommand', resourceId: string): { argv: string[]; timeoutMs: number; secretOutputs: string[]; resourceParams: Record<string, unknown> } {
   const invalid = (why: string) => new PlinthError('RESOURCE_DEFINITION_INVALID', `command provisioner of ${resourceId}: ${why}`);
   let argv: string[];
-  const list = params[key];
+  const list = settings[key];
   if (Array.isArray(list) && list.length > 0 && list.every((part) => typeof part === 'string')) {
     argv = list as string[];
-  } else if (key === 'command' && typeof params.uri === 'string' && params.uri.startsWith('cmd://')) {
-    const args = Array.isArray(params.args) ? params.args.map(String) : [];
-    argv = [binaryOfUri(params.uri), ...args];
+  } else if (key === 'command' && typeof settings.uri === 'string' && settings.uri.startsWith('cmd://')) {
+    const args = Array.isArray(settings.args) ? settings.args.map(String) : [];
+    argv = [binaryOfUri(settings.uri), ...args];
   } else {
     throw invalid(`params.${key} must be a list: the program and its arguments`);
   }
-  const timeoutSeconds = params.timeoutSeconds === undefined ? 120 : Number(params.timeoutSeconds);
+  const timeoutSeconds = settings.timeoutSeconds === undefined ? 120 : Number(settings.timeoutSeconds);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw invalid('params.timeoutSeconds must be a positive number');
-  const secretOutputs = Array.isArray(params.secretOutputs) ? params.secretOutputs.map(String) : [];
-  const resourceParams = Object.fromEntries(Object.entries(params).filter(([name]) => !SETTINGS.has(name)));
+  const secretOutputs = Array.isArray(settings.secretOutputs) ? settings.secretOutputs.map(String) : [];
+  const resourceParams = Object.fromEntries(Object.entries(settings).filter(([name]) => !SETTINGS.has(name)));
   return { argv, timeoutMs: timeoutSeconds * 1000, secretOutputs, resourceParams };
 }
 

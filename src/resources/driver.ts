@@ -27,7 +27,16 @@ export interface ProvisionRequest {
   resourceId: string;
   type: string;
   class: string;
-  /** Driver params from the matched resource definition, merged with the workload's `params`. */
+  /**
+   * The matched resource definition's params: trusted operator settings — server addresses
+   * (adminUrl, url, rabbitmqctl, host/port as workloads reach the server), a command
+   * provisioner's program. Drivers read addresses and programs only from here.
+   */
+  settings: Record<string, unknown>;
+  /**
+   * The workload's Score `params`, placeholders resolved. Written by whoever writes the Score
+   * file, so never an address or program a driver would use with its own credentials.
+   */
   params: Record<string, unknown>;
   /**
    * Who asks. Keys drivers read: `environment` and `workload` (names; dns and service-port
@@ -68,7 +77,8 @@ export interface DeprovisionRequest {
   resourceId: string;
   type: string;
   class: string;
-  params: Record<string, unknown>;
+  /** The definition's params (see ProvisionRequest.settings). */
+  settings: Record<string, unknown>;
   /** The state the last successful provision returned. */
   state: Record<string, unknown>;
 }

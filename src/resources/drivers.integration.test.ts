@@ -21,7 +21,7 @@ const ctx = { logger: createLogger({ level: 'silent' }) };
 const run = randomBytes(3).toString('hex');
 
 function request(type: string, name: string, extra: Partial<ProvisionRequest> = {}): ProvisionRequest {
-  return { resourceId: `test-${run}.api.${name}`, type, class: 'default', params: {}, metadata: { environment: `test-${run}`, workload: 'api', resourceName: name }, ...extra };
+  return { resourceId: `test-${run}.api.${name}`, type, class: 'default', settings: {}, params: {}, metadata: { environment: `test-${run}`, workload: 'api', resourceName: name }, ...extra };
 }
 
 function driver(type: string) {
@@ -81,7 +81,7 @@ describe('postgres driver', () => {
   });
 
   it('an unreachable server is a clear error and creates nothing', async () => {
-    await expectRejects(driver('postgres').provision(request('postgres', 'down', { params: { adminUrl: 'postgres://postgres@127.0.0.1:1/postgres' } }), ctx), 'RESOURCE_SERVER_UNREACHABLE', /postgres resource .*down: cannot reach PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/postgres/);
+    await expectRejects(driver('postgres').provision(request('postgres', 'down', { settings: { adminUrl: 'postgres://postgres@127.0.0.1:1/postgres' } }), ctx), 'RESOURCE_SERVER_UNREACHABLE', /postgres resource .*down: cannot reach PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/postgres/);
   });
 
   it('a refused provision removes the role it had created', async () => {
@@ -93,7 +93,7 @@ describe('postgres driver', () => {
     try {
       const weakUrl = new URL(POSTGRES_ADMIN_URL);
       weakUrl.username = weak;
-      const refused = request('postgres', 'refused', { params: { adminUrl: weakUrl.toString() } });
+      const refused = request('postgres', 'refused', { settings: { adminUrl: weakUrl.toString() } });
       await expectRejects(driver('postgres').provision(refused, ctx), 'RESOURCE_PROVISION_FAILED', /postgres resource .*refused: PostgreSQL at .* refused: permission denied to create database/);
       const roles = await admin.query("SELECT rolname FROM pg_roles WHERE rolname LIKE 'plinth_test_' || $1 || '%refused%'", [run]);
       expect(roles.rows).toEqual([]);
@@ -123,7 +123,7 @@ describe('mysql driver', () => {
   });
 
   it('an unreachable server is a clear error', async () => {
-    await expectRejects(driver('mysql').provision(request('mysql', 'down', { params: { adminUrl: 'mysql://root@127.0.0.1:1/' } }), ctx), 'RESOURCE_SERVER_UNREACHABLE', /cannot reach MySQL at mysql:\/\/127\.0\.0\.1:1/);
+    await expectRejects(driver('mysql').provision(request('mysql', 'down', { settings: { adminUrl: 'mysql://root@127.0.0.1:1/' } }), ctx), 'RESOURCE_SERVER_UNREACHABLE', /cannot reach MySQL at mysql:\/\/127\.0\.0\.1:1/);
   });
 });
 
@@ -157,7 +157,7 @@ describe('redis driver', () => {
   });
 
   it('an unreachable server is a clear error', async () => {
-    await expectRejects(driver('redis').provision(request('redis', 'down', { params: { url: 'redis://127.0.0.1:1' } }), ctx), 'RESOURCE_SERVER_UNREACHABLE', /cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+    await expectRejects(driver('redis').provision(request('redis', 'down', { settings: { url: 'redis://127.0.0.1:1' } }), ctx), 'RESOURCE_SERVER_UNREACHABLE', /cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
   });
 });
 
@@ -181,7 +181,7 @@ describe('amqp driver', () => {
   }, 120_000);
 
   it('a missing rabbitmqctl is a clear error', async () => {
-    await expectRejects(driver('amqp').provision(request('amqp', 'down', { params: { rabbitmqctl: '/nonexistent/rabbitmqctl' } }), ctx), 'RESOURCE_SERVER_UNREACHABLE', /rabbitmqctl not found at '\/nonexistent\/rabbitmqctl'/);
+    await expectRejects(driver('amqp').provision(request('amqp', 'down', { settings: { rabbitmqctl: '/nonexistent/rabbitmqctl' } }), ctx), 'RESOURCE_SERVER_UNREACHABLE', /rabbitmqctl not found at '\/nonexistent\/rabbitmqctl'/);
   });
 });
 
@@ -202,7 +202,7 @@ describe('nats driver', () => {
   });
 
   it('an unreachable server is a clear error', async () => {
-    await expectRejects(driver('nats').provision(request('nats', 'down', { params: { url: 'nats://127.0.0.1:1' } }), ctx), 'RESOURCE_SERVER_UNREACHABLE', /cannot reach NATS at nats:\/\/127\.0\.0\.1:1/);
+    await expectRejects(driver('nats').provision(request('nats', 'down', { settings: { url: 'nats://127.0.0.1:1' } }), ctx), 'RESOURCE_SERVER_UNREACHABLE', /cannot reach NATS at nats:\/\/127\.0\.0\.1:1/);
   });
 });
 
@@ -246,26 +246,33 @@ describe('command provisioner', () => {
         process.stdout.write(JSON.stringify({ resource_outputs: { uid: req.resource_uid, type: req.resource_type, cls: req.resource_class, size: req.resource_params.size, token: 'tok-' + count }, resource_state: { count }, shared_state: { seen: true } }));
       });`);
     const command = driver('command');
-    const first = await command.provision(request('queue', 'q', { params: { command: [provisioner], size: 3, secretOutputs: ['token'] }, metadata: { uid: 'queue.default#api.q' } }), ctx);
+    const first = await command.provision(request('queue', 'q', { settings: { command: [provisioner], secretOutputs: ['token'] }, params: { size: 3 }, metadata: { uid: 'queue.default#api.q' } }), ctx);
     expect(first).toEqual({ outputs: { uid: 'queue.default#api.q', type: 'queue', cls: 'default', size: 3, token: 'tok-1' }, secretOutputKeys: ['token'], state: { resource_state: { count: 1 }, shared_state: { seen: true } } });
-    const second = await command.provision(request('queue', 'q', { params: { uri: `cmd://${provisioner}`, args: [] }, previousState: first.state }), ctx);
+    const second = await command.provision(request('queue', 'q', { settings: { uri: `cmd://${provisioner}`, args: [] }, previousState: first.state }), ctx);
     expect(second.outputs.token).toBe('tok-2');
+  });
+
+  it("a Score file's params cannot choose the program or the server a driver uses", async () => {
+    await expectRejects(driver('command').provision(request('queue', 'q', { params: { command: ['/bin/sh', '-c', 'echo owned'] } }), ctx), 'RESOURCE_DEFINITION_INVALID', /params\.command must be a list/);
+    const redirected = await driver('redis').provision(request('redis', 'redirect', { params: { url: 'redis://127.0.0.1:1', host: 'evil.example' } }), ctx);
+    expect(redirected.outputs.host).toBe('127.0.0.1');
+    await driver('redis').deprovision({ ...request('redis', 'redirect'), state: redirected.state }, ctx);
   });
 
   it('a failing command is RESOURCE_COMMAND_FAILED with its stderr; bad stdout is named', async () => {
     const failing = script('fail.js', `process.stderr.write('quota exceeded for team orders\\n'); process.exit(3);`);
-    await expectRejects(driver('command').provision(request('queue', 'q', { params: { command: [failing] } }), ctx), 'RESOURCE_COMMAND_FAILED', /exited with code 3; stderr: quota exceeded for team orders/);
+    await expectRejects(driver('command').provision(request('queue', 'q', { settings: { command: [failing] } }), ctx), 'RESOURCE_COMMAND_FAILED', /exited with code 3; stderr: quota exceeded for team orders/);
     const chatty = script('chatty.js', `console.log('provisioning...');`);
-    await expectRejects(driver('command').provision(request('queue', 'q', { params: { command: [chatty] } }), ctx), 'RESOURCE_COMMAND_FAILED', /stdout is not a JSON object with resource_outputs; it began: "provisioning/);
-    await expectRejects(driver('command').provision(request('queue', 'q', { params: { command: [path.join(scripts, 'missing')] } }), ctx), 'RESOURCE_COMMAND_FAILED', /program not found/);
+    await expectRejects(driver('command').provision(request('queue', 'q', { settings: { command: [chatty] } }), ctx), 'RESOURCE_COMMAND_FAILED', /stdout is not a JSON object with resource_outputs; it began: "provisioning/);
+    await expectRejects(driver('command').provision(request('queue', 'q', { settings: { command: [path.join(scripts, 'missing')] } }), ctx), 'RESOURCE_COMMAND_FAILED', /program not found/);
     const slow = script('slow.js', `setTimeout(() => {}, 10000);`);
-    await expectRejects(driver('command').provision(request('queue', 'q', { params: { command: [slow], timeoutSeconds: 0.5 } }), ctx), 'RESOURCE_COMMAND_FAILED', /timed out after 0.5s/);
+    await expectRejects(driver('command').provision(request('queue', 'q', { settings: { command: [slow], timeoutSeconds: 0.5 } }), ctx), 'RESOURCE_COMMAND_FAILED', /timed out after 0.5s/);
   });
 
   it('deprovision runs deprovisionCommand with the resource state', async () => {
     const marker = path.join(scripts, 'removed');
     const remover = script('remove.js', `let input = ''; process.stdin.on('data', (c) => input += c).on('end', () => require('fs').writeFileSync(${JSON.stringify(marker)}, input));`);
-    await driver('command').deprovision({ ...request('queue', 'q'), params: { command: ['true'], deprovisionCommand: [remover] }, state: { resource_state: { id: 'q-1' } } }, ctx);
+    await driver('command').deprovision({ ...request('queue', 'q'), settings: { command: ['true'], deprovisionCommand: [remover] }, state: { resource_state: { id: 'q-1' } } }, ctx);
     expect(JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(marker, 'utf8')))).toMatchObject({ action: 'deprovision', resource_state: { id: 'q-1' } });
   });
 });

@@ -4,7 +4,7 @@ import { displayUrl, driverError, KeyedMutex, resourcePassword, serverName, stri
 
 /**
  * `mysql`: a user (`'<name>'@'%'`) and a database it has every privilege on, on a shared
- * MySQL/MariaDB server reached with params.adminUrl (default config.mysql.adminUrl).
+ * MySQL/MariaDB server reached with the setting adminUrl (default config.mysql.adminUrl).
  * Provisions of one resource are serialised by GET_LOCK, so they are safe across processes.
  * Names are at most 32 characters (MySQL's user name limit).
  */
@@ -36,7 +36,7 @@ async function withAdmin<T>(adminUrl: string, what: string, fn: (connection: mys
 }
 
 async function provision(config: ResourceDriversConfig, request: ProvisionRequest): Promise<ProvisionResult> {
-  const adminUrl = stringParam(request.params, 'adminUrl', config.mysql.adminUrl);
+  const adminUrl = stringParam(request.settings, 'adminUrl', config.mysql.adminUrl);
   const name = typeof request.previousState?.name === 'string' ? request.previousState.name : serverName(request.resourceId, { maxLength: 32 });
   const password = resourcePassword(request, config.passwordSeed);
   await withAdmin(adminUrl, `mysql resource ${request.resourceId}`, async (connection) => {
@@ -66,8 +66,8 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
     }
   });
   const server = new URL(adminUrl);
-  const host = stringParam(request.params, 'host', server.hostname);
-  const port = Number(request.params.port ?? (server.port || 3306));
+  const host = stringParam(request.settings, 'host', server.hostname);
+  const port = Number(request.settings.port ?? (server.port || 3306));
   const connection = `mysql://${encodeURIComponent(name)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(name)}`;
   return {
     outputs: { host, port, name, database: name, username: name, password, connection },
@@ -77,7 +77,7 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
 }
 
 async function deprovision(config: ResourceDriversConfig, request: DeprovisionRequest): Promise<void> {
-  const adminUrl = typeof request.state.adminUrl === 'string' ? request.state.adminUrl : stringParam(request.params, 'adminUrl', config.mysql.adminUrl);
+  const adminUrl = typeof request.state.adminUrl === 'string' ? request.state.adminUrl : stringParam(request.settings, 'adminUrl', config.mysql.adminUrl);
   const name = typeof request.state.name === 'string' ? request.state.name : serverName(request.resourceId, { maxLength: 32 });
   await withAdmin(adminUrl, `mysql resource ${request.resourceId}`, async (connection) => {
     await connection.query(`DROP DATABASE IF EXISTS ${connection.escapeId(name)}`);

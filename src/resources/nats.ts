@@ -41,7 +41,7 @@ function namesOf(resourceId: string): { stream: string; prefix: string } {
 }
 
 async function provision(config: ResourceDriversConfig, request: ProvisionRequest): Promise<ProvisionResult> {
-  const url = stringParam(request.params, 'url', config.nats.url);
+  const url = stringParam(request.settings, 'url', config.nats.url);
   const { stream, prefix } = namesOf(request.resourceId);
   const subjects = `${prefix}.>`;
   await withServer(url, `nats resource ${request.resourceId}`, async (connection) => {
@@ -50,8 +50,8 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
     if (!existing) await manager.streams.add({ name: stream, subjects: [subjects] });
   });
   const server = new URL(url);
-  const host = stringParam(request.params, 'host', server.hostname);
-  const port = Number(request.params.port ?? (server.port || 4222));
+  const host = stringParam(request.settings, 'host', server.hostname);
+  const port = Number(request.settings.port ?? (server.port || 4222));
   return {
     outputs: { host, port, stream, prefix, subjects, connection: `nats://${host}:${port}` },
     secretOutputKeys: [],
@@ -60,7 +60,7 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
 }
 
 async function deprovision(config: ResourceDriversConfig, request: DeprovisionRequest): Promise<void> {
-  const url = typeof request.state.url === 'string' ? request.state.url : stringParam(request.params, 'url', config.nats.url);
+  const url = typeof request.state.url === 'string' ? request.state.url : stringParam(request.settings, 'url', config.nats.url);
   const stream = typeof request.state.stream === 'string' ? request.state.stream : namesOf(request.resourceId).stream;
   await withServer(url, `nats resource ${request.resourceId}`, async (connection) => {
     const manager = await connection.jetstreamManager();

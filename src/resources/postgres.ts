@@ -4,7 +4,7 @@ import { displayUrl, driverError, KeyedMutex, resourcePassword, serverName, stri
 
 /**
  * `postgres`: a login role and a database it owns on a shared PostgreSQL server, reached with
- * an admin URL (params.adminUrl, default config.postgres.adminUrl). CONNECT on the database is
+ * an admin URL (setting adminUrl, default config.postgres.adminUrl). CONNECT on the database is
  * revoked from PUBLIC, so other resources' roles cannot open it. Provisions of one resource
  * are serialised by a PostgreSQL advisory lock, so they are safe across processes.
  */
@@ -37,7 +37,7 @@ async function withAdmin<T>(adminUrl: string, what: string, fn: (client: pg.Clie
 }
 
 async function provision(config: ResourceDriversConfig, request: ProvisionRequest): Promise<ProvisionResult> {
-  const adminUrl = stringParam(request.params, 'adminUrl', config.postgres.adminUrl);
+  const adminUrl = stringParam(request.settings, 'adminUrl', config.postgres.adminUrl);
   const name = typeof request.previousState?.name === 'string' ? request.previousState.name : serverName(request.resourceId, { maxLength: 63 });
   const password = resourcePassword(request, config.passwordSeed);
   const what = `postgres resource ${request.resourceId}`;
@@ -66,8 +66,8 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
     }
   });
   const server = new URL(adminUrl);
-  const host = stringParam(request.params, 'host', server.hostname);
-  const port = Number(request.params.port ?? (server.port || 5432));
+  const host = stringParam(request.settings, 'host', server.hostname);
+  const port = Number(request.settings.port ?? (server.port || 5432));
   const connection = `postgres://${encodeURIComponent(name)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(name)}`;
   return {
     outputs: { host, port, name, database: name, username: name, password, connection },
@@ -77,7 +77,7 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
 }
 
 async function deprovision(config: ResourceDriversConfig, request: DeprovisionRequest): Promise<void> {
-  const adminUrl = typeof request.state.adminUrl === 'string' ? request.state.adminUrl : stringParam(request.params, 'adminUrl', config.postgres.adminUrl);
+  const adminUrl = typeof request.state.adminUrl === 'string' ? request.state.adminUrl : stringParam(request.settings, 'adminUrl', config.postgres.adminUrl);
   const name = typeof request.state.name === 'string' ? request.state.name : serverName(request.resourceId, { maxLength: 63 });
   await withAdmin(adminUrl, `postgres resource ${request.resourceId}`, async (client) => {
     const identifier = client.escapeIdentifier(name);

@@ -47,7 +47,7 @@ function namesOf(resourceId: string): { username: string; prefix: string } {
 }
 
 async function provision(config: ResourceDriversConfig, request: ProvisionRequest): Promise<ProvisionResult> {
-  const url = stringParam(request.params, 'url', config.redis.url);
+  const url = stringParam(request.settings, 'url', config.redis.url);
   const { username, prefix } = namesOf(request.resourceId);
   const password = resourcePassword(request, config.passwordSeed);
   await withAdmin(url, `redis resource ${request.resourceId}`, async (redis) => {
@@ -56,8 +56,8 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
     if ((await redis.call('CONFIG', 'GET', 'aclfile') as string[])[1]) await redis.call('ACL', 'SAVE');
   });
   const server = new URL(url);
-  const host = stringParam(request.params, 'host', server.hostname);
-  const port = Number(request.params.port ?? (server.port || 6379));
+  const host = stringParam(request.settings, 'host', server.hostname);
+  const port = Number(request.settings.port ?? (server.port || 6379));
   return {
     outputs: { host, port, username, password, prefix },
     secretOutputKeys: ['password'],
@@ -67,7 +67,7 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
 
 /** Removes the user and every key under its prefix. */
 async function deprovision(config: ResourceDriversConfig, request: DeprovisionRequest): Promise<void> {
-  const url = typeof request.state.url === 'string' ? request.state.url : stringParam(request.params, 'url', config.redis.url);
+  const url = typeof request.state.url === 'string' ? request.state.url : stringParam(request.settings, 'url', config.redis.url);
   const names = namesOf(request.resourceId);
   const username = typeof request.state.username === 'string' ? request.state.username : names.username;
   const prefix = typeof request.state.prefix === 'string' ? request.state.prefix : names.prefix;

@@ -70,7 +70,7 @@ describe.skipIf(!present)('Score conformance (corpus)', () => {
 
   afterAll(async () => {
     for (const { resourceId, type, result } of provisioned.reverse()) {
-      await drivers.get(type)!.deprovision({ resourceId, type, class: 'default', params: {}, state: result.state }, ctx);
+      await drivers.get(type)!.deprovision({ resourceId, type, class: 'default', settings: {}, state: result.state }, ctx);
     }
     rmSync(dataDir, { recursive: true, force: true });
     if (rows.length) {
@@ -123,7 +123,7 @@ describe.skipIf(!present)('Score conformance (corpus)', () => {
         for (const request of requests) {
           const resourceId = request.id ? `${environment}.${request.id}` : `${environment}.${workload.name}.${request.name}`;
           const params = resolveResourceParams(workload, request.name, outputs);
-          const result = await drivers.get(request.type)!.provision({ resourceId, type: request.type, class: request.class, params, metadata: { environment, workload: workload.name, resourceName: request.name, uid: request.uid } }, ctx);
+          const result = await drivers.get(request.type)!.provision({ resourceId, type: request.type, class: request.class, settings: {}, params, metadata: { environment, workload: workload.name, resourceName: request.name, uid: request.uid } }, ctx);
           provisioned.push({ resourceId, type: request.type, result });
           const missing = (EXPECTED_OUTPUTS[request.type] ?? []).filter((key) => !(key in result.outputs));
           if (missing.length) failures.push(`${example}: ${request.name} (${request.type}) lacks outputs ${missing.join(', ')}`);
