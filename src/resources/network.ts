@@ -24,7 +24,7 @@ function param(request: ProvisionRequest, key: string): unknown {
 
 const nothingToRemove = async (): Promise<void> => undefined;
 
-/** `dns`: `<workload>.<environment>.<domain>` (`<id>.…` when shared by id); params.host overrides. */
+/** `dns`: `<workload>.<environment>.<domain>` (`<id>.…` when shared by id); a definition's `host` setting overrides. */
 export function dnsDriver(config: ResourceDriversConfig): ResourceDriver {
   return {
     type: 'dns',
@@ -32,7 +32,8 @@ export function dnsDriver(config: ResourceDriversConfig): ResourceDriver {
     async provision(request) {
       const environment = required(request, 'environment');
       const label = typeof request.metadata.sharedId === 'string' ? request.metadata.sharedId : required(request, 'workload');
-      const host = typeof request.params.host === 'string' && request.params.host ? request.params.host : `${label}.${environment}.${config.dns.domain}`.toLowerCase();
+      // Only the definition may fix a host: a workload naming one could take another's.
+      const host = typeof request.settings.host === 'string' && request.settings.host ? request.settings.host : `${label}.${environment}.${config.dns.domain}`.toLowerCase();
       if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host)) {
         throw new PlinthError('RESOURCE_PROVISION_FAILED', `dns resource ${request.resourceId}: '${host}' is not a valid host name`);
       }
