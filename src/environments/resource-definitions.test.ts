@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PlinthError } from '../core/errors.js';
+import { plinthErrorOf } from '../../test/support/errors.js';
 import { matchResourceDefinition, parseResourceDefinitionsFile, type ResourceDefinition } from './resource-definitions.js';
 
 const DRIVERS = new Set(['postgres', 'redis', 'volume', 'command']);
@@ -35,15 +35,6 @@ const FILE = `- name: pg-default
   params: { command: ["/opt/provisioners/s3"], secretOutputs: [secret_key] }
 `;
 
-function thrown(fn: () => unknown): PlinthError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof PlinthError) return error;
-    throw error;
-  }
-  throw new Error('expected a PlinthError');
-}
 
 describe('resource definitions', () => {
   const definitions: ResourceDefinition[] = parseResourceDefinitionsFile(FILE, 'definitions.yaml', DRIVERS);
@@ -65,14 +56,14 @@ describe('resource definitions', () => {
   });
 
   it('an unknown type names the type and the known ones', () => {
-    const error = thrown(() => matchResourceDefinition(definitions, { type: 'Resource-One', class: 'default', environment: 'dev', environmentType: 'development', component: 'x' }, BUILT_IN));
+    const error = plinthErrorOf(() => matchResourceDefinition(definitions, { type: 'Resource-One', class: 'default', environment: 'dev', environmentType: 'development', component: 'x' }, BUILT_IN));
     expect(error.code).toBe('RESOURCE_TYPE_UNKNOWN');
     expect(error.message).toBe("no provisioner for resource type 'Resource-One', class 'default' for component x in environment dev (type development): the known types are postgres, redis, s3, volume");
   });
 
   it('a type whose definitions all miss says what was asked and what exists', () => {
     const only = parseResourceDefinitionsFile('- name: s3-prod\n  type: s3\n  driver: command\n  params: { command: [x] }\n  criteria: { environmentType: production }\n', 'd.yaml', DRIVERS);
-    expect(thrown(() => matchResourceDefinition(only, { type: 's3', class: 'default', environment: 'dev', environmentType: 'development', component: 'x' })).message).toBe(
+    expect(plinthErrorOf(() => matchResourceDefinition(only, { type: 's3', class: 'default', environment: 'dev', environmentType: 'development', component: 'x' })).message).toBe(
       "no resource definition matches type 's3', class 'default' for component x in environment dev (type development); definitions of type s3: s3-prod (environment type production)",
     );
   });
@@ -86,7 +77,7 @@ describe('resource definitions', () => {
     ['two definitions with one selector', '- name: a\n  type: postgres\n  driver: postgres\n- name: b\n  type: postgres\n  driver: postgres\n', 'd.yaml:4:3: definitions a and b match exactly the same resources; make one more specific'],
     ['an unknown criterion', '- name: a\n  type: postgres\n  driver: postgres\n  criteria: { team: x }\n', "d.yaml:4:15: definition 1.criteria: unknown field 'team'"],
   ])('rejects %s with a located error', (_, text, expected) => {
-    const error = thrown(() => parseResourceDefinitionsFile(text, 'd.yaml', DRIVERS));
+    const error = plinthErrorOf(() => parseResourceDefinitionsFile(text, 'd.yaml', DRIVERS));
     expect(error.code).toBe('RESOURCE_DEFINITION_INVALID');
     expect(error.toString()).toBe(expected);
   });

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { PlinthError } from '../core/errors.js';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { KeyedMutex, resourcePassword, serverName, stringParam } from './support.js';
+import { KeyedMutex, publicAddress, resourcePassword, serverName, stringParam } from './support.js';
 
 /**
  * `amqp`: a RabbitMQ virtual host and a user with configure/write/read permissions on it
@@ -69,9 +69,7 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
     if (created.includes('vhost')) await rabbitmqctl(binary, ['delete_vhost', name], what).catch(() => undefined);
     throw error;
   }
-  const server = new URL(url);
-  const host = stringParam(request.settings, 'host', server.hostname);
-  const port = Number(request.settings.port ?? (server.port || 5672));
+  const { host, port } = publicAddress(request.settings, url, 5672);
   const connection = `amqp://${encodeURIComponent(name)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(name)}`;
   return {
     outputs: { host, port, vhost: name, username: name, password, connection },

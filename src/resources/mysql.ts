@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { displayUrl, driverError, KeyedMutex, resourcePassword, serverName, stringParam } from './support.js';
+import { databaseResult, displayUrl, driverError, KeyedMutex, publicAddress, resourcePassword, serverName, stringParam } from './support.js';
 
 /**
  * `mysql`: a user (`'<name>'@'%'`) and a database it has every privilege on, on a shared
@@ -65,15 +65,7 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
       await connection.query('SELECT RELEASE_LOCK(?)', [name]).catch(() => undefined);
     }
   });
-  const server = new URL(adminUrl);
-  const host = stringParam(request.settings, 'host', server.hostname);
-  const port = Number(request.settings.port ?? (server.port || 3306));
-  const connection = `mysql://${encodeURIComponent(name)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(name)}`;
-  return {
-    outputs: { host, port, name, database: name, username: name, password, connection },
-    secretOutputKeys: ['password', 'connection'],
-    state: { adminUrl, name, password },
-  };
+  return databaseResult('mysql', publicAddress(request.settings, adminUrl, 3306), name, password, adminUrl);
 }
 
 async function deprovision(config: ResourceDriversConfig, request: DeprovisionRequest): Promise<void> {

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { displayUrl, driverError, serverName, stringParam } from './support.js';
+import { displayUrl, driverError, publicAddress, serverName, stringParam } from './support.js';
 
 /**
  * `nats`: a JetStream stream capturing the subjects under a per-resource prefix
@@ -49,9 +49,7 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
     const existing = await manager.streams.info(stream).catch(() => undefined);
     if (!existing) await manager.streams.add({ name: stream, subjects: [subjects] });
   });
-  const server = new URL(url);
-  const host = stringParam(request.settings, 'host', server.hostname);
-  const port = Number(request.settings.port ?? (server.port || 4222));
+  const { host, port } = publicAddress(request.settings, url, 4222);
   return {
     outputs: { host, port, stream, prefix, subjects, connection: `nats://${host}:${port}` },
     secretOutputKeys: [],

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { displayUrl, driverError, KeyedMutex, resourcePassword, serverName, stringParam } from './support.js';
+import { databaseResult, displayUrl, driverError, KeyedMutex, publicAddress, resourcePassword, serverName, stringParam } from './support.js';
 
 /**
  * `postgres`: a login role and a database it owns on a shared PostgreSQL server, reached with
@@ -65,15 +65,7 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
       await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]).catch(() => undefined);
     }
   });
-  const server = new URL(adminUrl);
-  const host = stringParam(request.settings, 'host', server.hostname);
-  const port = Number(request.settings.port ?? (server.port || 5432));
-  const connection = `postgres://${encodeURIComponent(name)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(name)}`;
-  return {
-    outputs: { host, port, name, database: name, username: name, password, connection },
-    secretOutputKeys: ['password', 'connection'],
-    state: { adminUrl, name, password },
-  };
+  return databaseResult('postgres', publicAddress(request.settings, adminUrl, 5432), name, password, adminUrl);
 }
 
 async function deprovision(config: ResourceDriversConfig, request: DeprovisionRequest): Promise<void> {

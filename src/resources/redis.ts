@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { displayUrl, driverError, resourcePassword, serverName, stringParam } from './support.js';
+import { displayUrl, driverError, publicAddress, resourcePassword, serverName, stringParam } from './support.js';
 
 /**
  * `redis`: an ACL user confined to the keys and channels under its prefix (`~<prefix>*`,
@@ -55,9 +55,7 @@ async function provision(config: ResourceDriversConfig, request: ProvisionReques
     await redis.call('ACL', 'SETUSER', username, 'reset', 'on', `>${password}`, `~${prefix}*`, `&${prefix}*`, ...RULES);
     if ((await redis.call('CONFIG', 'GET', 'aclfile') as string[])[1]) await redis.call('ACL', 'SAVE');
   });
-  const server = new URL(url);
-  const host = stringParam(request.settings, 'host', server.hostname);
-  const port = Number(request.settings.port ?? (server.port || 6379));
+  const { host, port } = publicAddress(request.settings, url, 6379);
   return {
     outputs: { host, port, username, password, prefix },
     secretOutputKeys: ['password'],

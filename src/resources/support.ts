@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { PlinthError } from '../core/errors.js';
-import type { ProvisionRequest } from './driver.js';
+import type { ProvisionRequest, ProvisionResult } from './driver.js';
 
 /**
  * A server-side name for a resource id: `plinth_` + the id's safe characters + a hash of the
@@ -87,4 +87,20 @@ export function stringParam(params: Record<string, unknown>, key: string, fallba
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'string' || value.length === 0) throw new PlinthError('RESOURCE_DEFINITION_INVALID', `param ${key} must be a non-empty string (got ${JSON.stringify(value)})`);
   return value;
+}
+
+/** Where workloads reach a server: the definition's `host`/`port` settings, else the server URL's. */
+export function publicAddress(settings: Record<string, unknown>, serverUrl: string, defaultPort: number): { host: string; port: number } {
+  const server = new URL(serverUrl);
+  return { host: stringParam(settings, 'host', server.hostname), port: Number(settings.port ?? (server.port || defaultPort)) };
+}
+
+/** A database resource (postgres, mysql): score-compose's output names plus a `connection` URL. */
+export function databaseResult(scheme: string, address: { host: string; port: number }, name: string, password: string, adminUrl: string): ProvisionResult {
+  const connection = `${scheme}://${encodeURIComponent(name)}:${encodeURIComponent(password)}@${address.host}:${address.port}/${encodeURIComponent(name)}`;
+  return {
+    outputs: { ...address, name, database: name, username: name, password, connection },
+    secretOutputKeys: ['password', 'connection'],
+    state: { adminUrl, name, password },
+  };
 }

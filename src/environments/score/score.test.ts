@@ -2,18 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PlinthError } from '../../core/errors.js';
+import { plinthErrorOf } from '../../../test/support/errors.js';
 import { parseScoreFile, resolvePlaceholders, resolveResourceParams, scoreFilePathOf, scoreResourceRequests } from './index.js';
 
-function thrown(fn: () => unknown): PlinthError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof PlinthError) return error;
-    throw error;
-  }
-  throw new Error('expected a PlinthError');
-}
 
 const WORKLOAD = `apiVersion: score.dev/v1b1
 metadata:
@@ -120,13 +111,13 @@ resources:
     ['an empty file', '# nothing\n', 'score.yaml:1:1: the Score file is empty'],
     ['two documents', 'apiVersion: score.dev/v1b1\n---\napiVersion: score.dev/v1b1\n', 'score.yaml:3:1: a Score file holds one workload'],
   ])('rejects %s with a located error', (_, text, expected) => {
-    const error = thrown(() => parseScoreFile(text, 'score.yaml'));
+    const error = plinthErrorOf(() => parseScoreFile(text, 'score.yaml'));
     expect(error.code).toBe('SCORE_INVALID');
     expect(error.toString()).toContain(expected);
   });
 
   it('a resource cycle is an error naming the cycle', () => {
-    const error = thrown(() => scoreResourceRequests(parseScoreFile('apiVersion: score.dev/v1b1\nmetadata:\n  name: x1\ncontainers:\n  main:\n    image: a\nresources:\n  a1:\n    type: dns\n    params:\n      x: ${resources.b1.host}\n  b1:\n    type: dns\n    params:\n      x: ${resources.a1.host}\n', 'c.yaml')));
+    const error = plinthErrorOf(() => scoreResourceRequests(parseScoreFile('apiVersion: score.dev/v1b1\nmetadata:\n  name: x1\ncontainers:\n  main:\n    image: a\nresources:\n  a1:\n    type: dns\n    params:\n      x: ${resources.b1.host}\n  b1:\n    type: dns\n    params:\n      x: ${resources.a1.host}\n', 'c.yaml')));
     expect(error.toString()).toMatch(/^c\.yaml:11:7: resources refer to each other in a cycle: a1 → b1 → a1/);
   });
 });
@@ -177,19 +168,19 @@ describe('resolvePlaceholders', () => {
     ['an unknown metadata key', 'X: ${metadata.owner}', "8:10: ${metadata.owner}: key 'owner' not found"],
   ])('rejects %s at its line and column', (_, variable, expected) => {
     const text = `apiVersion: score.dev/v1b1\nmetadata:\n  name: x1\ncontainers:\n  main:\n    image: a\n    variables:\n      ${variable}\nresources:\n  db:\n    type: postgres\n`;
-    const error = thrown(() => resolvePlaceholders(parseScoreFile(text, 'w.yaml'), { resources: { db: { outputs: { host: 'h', port: 1 }, secretOutputKeys: [] } } }));
+    const error = plinthErrorOf(() => resolvePlaceholders(parseScoreFile(text, 'w.yaml'), { resources: { db: { outputs: { host: 'h', port: 1 }, secretOutputKeys: [] } } }));
     expect(error.code).toBe('SCORE_PLACEHOLDER_UNKNOWN');
     expect(error.toString()).toContain(`w.yaml:${expected}`);
   });
 
   it('a volume source must name a resource', () => {
     const text = 'apiVersion: score.dev/v1b1\nmetadata:\n  name: x1\ncontainers:\n  main:\n    image: a\n    volumes:\n      /data:\n        source: /host/path\n';
-    expect(thrown(() => resolvePlaceholders(parseScoreFile(text, 'v.yaml'), { resources: {} })).toString()).toBe("v.yaml:9:17: volume /data: source must name a resource of the workload as ${resources.<name>} (got '/host/path')");
+    expect(plinthErrorOf(() => resolvePlaceholders(parseScoreFile(text, 'v.yaml'), { resources: {} })).toString()).toBe("v.yaml:9:17: volume /data: source must name a resource of the workload as ${resources.<name>} (got '/host/path')");
   });
 
   it('an unreadable file source is a located error', () => {
     const text = 'apiVersion: score.dev/v1b1\nmetadata:\n  name: x1\ncontainers:\n  main:\n    image: a\n    files:\n      /a.txt:\n        source: ./missing.txt\n';
-    expect(thrown(() => resolvePlaceholders(parseScoreFile(text, path.join(dir, 's.yaml')), { resources: {} })).toString()).toMatch(/s\.yaml:9:17: file \/a\.txt: cannot read source '\.\/missing\.txt': ENOENT/);
+    expect(plinthErrorOf(() => resolvePlaceholders(parseScoreFile(text, path.join(dir, 's.yaml')), { resources: {} })).toString()).toMatch(/s\.yaml:9:17: file \/a\.txt: cannot read source '\.\/missing\.txt': ENOENT/);
     rmSync(dir, { recursive: true, force: true });
   });
 });
