@@ -3,6 +3,9 @@ import { readEvents } from '../store/events.js';
 import { listAudit } from '../auth/audit.js';
 import { createGroup, createUser, authDb } from '../auth/users.js';
 import { createApiToken } from '../auth/tokens.js';
+import { systemActor } from '../auth/actor.js';
+import { Ajv } from 'ajv';
+import { createEnvironmentOutputSchema } from './index.js';
 import { testDatabases } from '../../test/support/databases.js';
 import { NOTES_SERVICE, plainScore, startEnvironmentHarness, type EnvironmentHarness } from '../../test/support/environments.js';
 
@@ -205,6 +208,31 @@ describe.each(testDatabases)('deployments on $name', (database) => {
     await expect.poll(async () => (await h.call('GET', '/api/environments/short')).status, { timeout: 10_000 }).toBe(404);
     const destroyed = await readEvents(h.platform.store, { types: ['environment:destroyed'], subject: 'environment:short' });
     expect(destroyed[0]!.actor).toBe('system:environment-ttl');
+  });
+
+  it('the scaffolder hook creates an environment and the pipelines hook deploys a commit', async () => {
+    const actor = systemActor('templates');
+    const created = await h.platform.environments.createEnvironment({ name: 'hooked', type: 'development' }, actor);
+    expect(new Ajv({ strict: false }).validate(createEnvironmentOutputSchema, created)).toBe(true);
+    const deployment = await h.platform.environments.deployComponent({ component: 'notes', environment: 'hooked', ref: 'a1b2c3d', actor });
+    expect(await h.settle(deployment.id)).toMatchObject({ status: 'succeeded', commitSha: 'a1b2c3d', requestedBy: 'system:templates' });
+    await expect(h.platform.environments.deployComponent({ component: 'notes', environment: 'hooked', ref: 'fffffff', actor })).rejects.toMatchObject({ code: 'RELEASE_NOT_FOUND' });
+    await h.call('DELETE', '/api/environments/hooked');
+  });
+
+  it('concurrent requests: one environment per name, and the newest deployment of a component wins', async () => {
+    const creations = await Promise.all([1, 2, 3].map(() => h.call('POST', '/api/environments', { name: 'race', type: 'development' })));
+    expect(creations.map((c) => c.status).sort()).toEqual([201, 409, 409]);
+    const one = await release({ RELEASE: 'one' });
+    const two = await release({ RELEASE: 'two' });
+    const requests = await Promise.all([one, two, one, two].map((id) => h.call('POST', '/api/deployments', { environment: 'race', component: 'notes', release: id })));
+    const finals = await Promise.all(requests.map((r) => h.settle(r.body.id)));
+    expect(finals.every((d) => ['succeeded', 'superseded'].includes(d.status))).toBe(true);
+    // Requests made at once have no order to keep; whichever ran last is what runs, and what the proxy serves.
+    const last = finals.filter((d) => d.status === 'succeeded').sort((a, b) => a.finishedAt!.localeCompare(b.finishedAt!)).at(-1)!;
+    expect((await h.call('GET', '/api/environments/race')).body.workloads[0].release).toBe(last.release);
+    expect(JSON.parse((await h.viaProxy('notes.race.localhost')).text).release).toBe(last.release === one ? 'one' : 'two');
+    await h.call('DELETE', '/api/environments/race');
   });
 
   it('destroying an environment stops its workloads', async () => {

@@ -17,6 +17,7 @@ import type { EnvironmentService } from './service.js';
 import type { ResourceOutputs, ResourceProvisioning } from './resource-provisioning.js';
 import { renderLocalWorkload, type ParsedScore, type ScoreSupport } from './workload.js';
 import type { ResolvedWorkload } from '../runtimes/workload.js';
+import { applyKubernetesManifests, renderKubernetesManifests } from '../runtimes/kubernetes/index.js';
 import type { DbDeploymentRow, DbEnvironmentRow, DbReleaseRow, DeploymentStatus, EnvironmentTables } from './tables.js';
 
 export const DEPLOY_JOB = 'environment.deploy';
@@ -373,9 +374,7 @@ export class DeploymentService {
       const outputs = await this.provision(environment, row.component, parsed, (undo) => (undoResources = undo));
       const resolved = parsed.resolve(outputs);
       const masked = maskedVariables(resolved);
-      if (row.runtime !== 'local' || !this.deps.localRuntime) throw new PlinthError('DEPLOYMENT_FAILED', `runtime ${row.runtime} is not available in this process`);
-      const spec = renderLocalWorkload(resolved, { environment: environment.name, component: row.component, revision: row.id, artifact: release.artifact });
-      const status = await this.deps.localRuntime.deploy(spec, this.deps.config.readinessTimeoutSeconds * 1000);
+      const { url, spec } = await this.apply(row, environment, release, resolved);
       const finishedAt = Date.now();
       const record = async (trx: Kysely<StoreTables>) => {
         const db = trx.withTables<EnvironmentTables>();
@@ -383,9 +382,9 @@ export class DeploymentService {
         await db.deleteFrom('environment_workloads').where('environment_id', '=', environment.id).where('component', '=', row.component).execute();
         await db
           .insertInto('environment_workloads')
-          .values({ environment_id: environment.id, component: row.component, deployment_id: row.id, release_id: release.id, runtime: row.runtime, url: status.url, spec: this.deps.secretBox.encrypt(JSON.stringify(spec)), updated_at: finishedAt })
+          .values({ environment_id: environment.id, component: row.component, deployment_id: row.id, release_id: release.id, runtime: row.runtime, url, spec: this.deps.secretBox.encrypt(JSON.stringify(spec)), updated_at: finishedAt })
           .execute();
-        await appendEvent(this.deps.store, { type: 'deployment:succeeded', subject: `component:${row.component}`, actor: row.requested_by, payload: { ...this.eventPayload(row, release), startedAt: iso(startedAt), finishedAt: iso(finishedAt), url: status.url } }, trx);
+        await appendEvent(this.deps.store, { type: 'deployment:succeeded', subject: `component:${row.component}`, actor: row.requested_by, payload: { ...this.eventPayload(row, release), startedAt: iso(startedAt), finishedAt: iso(finishedAt), url } }, trx);
       };
       if (job) await job.completeWith(record);
       else await this.deps.store.transaction(record);
@@ -404,6 +403,24 @@ export class DeploymentService {
       if (rollsBack) await this.rollBackAutomatically(row, environment!);
       return false;
     }
+  }
+
+  /**
+   * Renders for the deployment's runtime, applies and waits until ready. Local: a zero-downtime
+   * rollout behind the proxy. Kubernetes: server-side apply into the namespace named after the
+   * environment (`image: .` is the release's artifact, an image reference), then the rollout.
+   */
+  private async apply(row: DbDeploymentRow, environment: DbEnvironmentRow, release: DbReleaseRow, resolved: ResolvedWorkload): Promise<{ url: string | null; spec: unknown }> {
+    const timeoutSeconds = this.deps.config.readinessTimeoutSeconds;
+    if (row.runtime === 'kubernetes') {
+      const manifests = renderKubernetesManifests({ ...resolved, name: row.component }, { namespace: environment.name, environment: environment.name, release: release.id, image: release.artifact ?? undefined });
+      await applyKubernetesManifests(manifests, { namespace: environment.name, workload: row.component, environment: environment.name, rolloutTimeoutSeconds: timeoutSeconds });
+      return { url: null, spec: manifests };
+    }
+    if (!this.deps.localRuntime) throw new PlinthError('DEPLOYMENT_FAILED', 'the local runtime is not available in this process');
+    const spec = renderLocalWorkload(resolved, { environment: environment.name, component: row.component, revision: row.id, artifact: release.artifact });
+    const status = await this.deps.localRuntime.deploy(spec, timeoutSeconds * 1000);
+    return { url: status.url, spec };
   }
 
   private async rollBackAutomatically(failed: DbDeploymentRow, environment: DbEnvironmentRow): Promise<void> {

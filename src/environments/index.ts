@@ -10,7 +10,11 @@ import { DeploymentService } from './deployments.js';
 import { ResourceProvisioning } from './resource-provisioning.js';
 import { createResourceBackend, type ResourceDefinitionSource } from './resource-backend.js';
 import { scoreSupport } from './score-support.js';
-import { EnvironmentService } from './service.js';
+import { EnvironmentService, type CreateEnvironmentInput } from './service.js';
+import type { Actor } from '../auth/actor.js';
+import { recordAudit } from '../auth/audit.js';
+import type { AuthTables } from '../auth/tables.js';
+import type { DeploymentView } from './model.js';
 
 export { environmentMigrations } from './migrations.js';
 export { environmentActions, environmentPermissionRules } from './actions.js';
@@ -34,6 +38,14 @@ export interface EnvironmentCapability {
   environments: EnvironmentService;
   deployments: DeploymentService;
   localRuntime: LocalRuntime;
+  /**
+   * The scaffolder action `environment:create` (input: createEnvironmentInputSchema, output:
+   * createEnvironmentOutputSchema): creates or clones an environment; a clone deploys the
+   * releases its source runs.
+   */
+  createEnvironment(input: CreateEnvironmentInput, actor: Actor): Promise<{ name: string; type: string; expiresAt: string | null; deployments: string[] }>;
+  /** The pipelines action `plinth/deploy` (inputs environment, component, ref): deploys the component's release of commit `ref`. */
+  deployComponent(input: { component: string; environment: string; ref: string; actor: Actor }): Promise<DeploymentView>;
   jobHandlers(): JobHandler[];
   /** Starts the proxy and brings back the workloads that should run (the process running workers calls it). */
   start(): Promise<void>;
@@ -63,6 +75,13 @@ export function createEnvironmentCapability(deps: EnvironmentCapabilityDeps): En
     environments,
     deployments,
     localRuntime,
+    async createEnvironment(input, actor) {
+      const created = await environments.create(input, actor.ref, (trx) => recordAudit(trx.withTables<AuthTables>(), { actor }, { action: 'environment.create', target: `environment:${input.name}`, outcome: 'success', details: { via: 'environment:create' } }));
+      const deployed = [];
+      for (const { component, releaseId } of created.releasesToDeploy) deployed.push((await deployments.requestDeployment({ environment: input.name, component, release: releaseId }, actor)).id);
+      return { name: created.environment.name, type: created.environment.type, expiresAt: created.environment.expiresAt, deployments: deployed };
+    },
+    deployComponent: (input) => deployments.deployComponent(input),
     jobHandlers: () => [...environments.jobHandlers(), ...deployments.jobHandlers()],
     async start() {
       await localRuntime.start();

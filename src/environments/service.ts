@@ -60,7 +60,7 @@ export const createEnvironmentInputSchema = {
 export const createEnvironmentOutputSchema = {
   type: 'object',
   required: ['name', 'type', 'expiresAt'],
-  properties: { name: { type: 'string' }, type: { type: 'string' }, expiresAt: { type: ['string', 'null'] }, url: { type: 'string' } },
+  properties: { name: { type: 'string' }, type: { type: 'string' }, expiresAt: { type: ['string', 'null'] }, deployments: { type: 'array', items: { type: 'string' }, description: 'deployments of the releases a clone runs' } },
 } as const;
 
 /**
