@@ -354,10 +354,12 @@ export class DeploymentService {
 
   private async runDeployJob(job: RunningJob<{ environmentId: string; component: string }>): Promise<void> {
     const { environmentId, component } = job.payload;
-    const queued = await this.db.selectFrom('deployments').selectAll().where('environment_id', '=', environmentId).where('component', '=', component).where('status', '=', 'queued').orderBy('created_at', 'desc').execute();
+    // Jobs of one (environment, component) never overlap, so a `running` deployment found here lost
+    // its worker mid-way: it is resumed like a queued one (drivers and rollouts are idempotent).
+    const queued = await this.db.selectFrom('deployments').selectAll().where('environment_id', '=', environmentId).where('component', '=', component).where('status', 'in', ['queued', 'running']).orderBy('created_at', 'desc').execute();
     const [newest, ...older] = queued;
     if (!newest) return;
-    if (older.length) await this.db.updateTable('deployments').set({ status: 'superseded', finished_at: Date.now() }).where('id', 'in', older.map((d) => d.id)).where('status', '=', 'queued').execute();
+    if (older.length) await this.db.updateTable('deployments').set({ status: 'superseded', finished_at: Date.now() }).where('id', 'in', older.map((d) => d.id)).where('status', 'in', ['queued', 'running']).execute();
     await this.execute(newest, job);
   }
 
