@@ -44,15 +44,23 @@ function describeObject(object: { kind?: string; metadata?: { name?: string; nam
   return `${object.kind ?? '?'} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name ?? '?'}`;
 }
 
-function applyError(error: unknown, what: string): PlinthError {
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
+
+function applyError(error: unknown, what: string, server?: string): PlinthError {
   if (error instanceof PlinthError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && UNREACHABLE.has(code)) {
+    return new PlinthError('KUBERNETES_APPLY_FAILED', `${what}: cannot reach the Kubernetes API at ${server ?? 'the configured cluster'} (${code})`, { cause: error });
+  }
   const body = (error as { body?: unknown }).body;
   const detail = typeof body === 'string' ? body : body && typeof body === 'object' && 'message' in body ? String((body as { message: unknown }).message) : error instanceof Error ? error.message : String(error);
   return new PlinthError('KUBERNETES_APPLY_FAILED', `${what}: ${detail}`, { cause: error });
 }
 
 export async function applyKubernetesManifests(manifests: KubernetesManifest[], options: ApplyOptions): Promise<ApplyResult> {
-  const client = KubernetesObjectApi.makeApiClient(options.kubeConfig ?? loadKubeConfig());
+  const kubeConfig = options.kubeConfig ?? loadKubeConfig();
+  const client = KubernetesObjectApi.makeApiClient(kubeConfig);
+  const server = kubeConfig.getCurrentCluster()?.server;
   const applied: string[] = [];
   // ConfigMaps, Secrets and claims first: the Deployment's pods mount them.
   const order = ['Namespace', 'ConfigMap', 'Secret', 'PersistentVolumeClaim', 'Service', 'Deployment', 'Ingress', 'HTTPRoute'];
@@ -61,7 +69,7 @@ export async function applyKubernetesManifests(manifests: KubernetesManifest[], 
     try {
       await client.patch(manifest as KubernetesObject, undefined, undefined, 'plinth', true, PatchStrategy.ServerSideApply);
     } catch (error) {
-      throw applyError(error, `applying ${describeObject(manifest)}`);
+      throw applyError(error, `applying ${describeObject(manifest)}`, server);
     }
     applied.push(describeObject(manifest));
   }

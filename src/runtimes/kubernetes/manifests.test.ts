@@ -1,3 +1,4 @@
+import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { PlinthError } from '../../core/errors.js';
 import type { ResolvedWorkload } from '../workload.js';
@@ -134,6 +135,17 @@ describe('renderKubernetesManifests', () => {
       'Deployment.spec.template.spec.containers[0].imagePullPolcy: unknown field of V1Container',
       'Deployment.spec.template.spec.containers[0]: missing required field name of V1Container',
     ]);
+  });
+});
+
+describe('applyKubernetesManifests without a cluster', () => {
+  it('an unreachable API server is KUBERNETES_APPLY_FAILED naming the server', async () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({ clusters: [{ name: 'none', server: 'https://127.0.0.1:1', skipTLSVerify: true }], users: [{ name: 'u', token: 't' }], contexts: [{ name: 'none', cluster: 'none', user: 'u' }], currentContext: 'none' });
+    const error = await applyKubernetesManifests(renderKubernetesManifests(workload(), options), { namespace: 'plinth-dev', workload: 'orders', environment: 'dev', rolloutTimeoutSeconds: 5, kubeConfig }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(PlinthError);
+    expect((error as PlinthError).code).toBe('KUBERNETES_APPLY_FAILED');
+    expect((error as PlinthError).message).toBe('applying ConfigMap plinth-dev/orders-files: cannot reach the Kubernetes API at https://127.0.0.1:1 (ECONNREFUSED)');
   });
 });
 
