@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { plinthErrorOf } from '../../test/support/errors.js';
+import { createResourceDrivers, DEFAULT_RESOURCE_DRIVERS_CONFIG } from '../resources/index.js';
 import { matchResourceDefinition, parseResourceDefinitionsFile, type ResourceDefinition } from './resource-definitions.js';
 
 const DRIVERS = new Set(['postgres', 'redis', 'volume', 'command']);
@@ -66,6 +67,15 @@ describe('resource definitions', () => {
     expect(plinthErrorOf(() => matchResourceDefinition(only, { type: 's3', class: 'default', environment: 'dev', environmentType: 'development', component: 'x' })).message).toBe(
       "no resource definition matches type 's3', class 'default' for component x in environment dev (type development); definitions of type s3: s3-prod (environment type production)",
     );
+  });
+
+  it.each([
+    ['a misspelt setting', '- name: a\n  type: postgres\n  driver: postgres\n  params:\n    adminURL: postgres://x@db/postgres\n', "d.yaml:5:5: definition a: unknown setting 'adminURL' for driver postgres (known: adminUrl, host, port)"],
+    ['a setting of the wrong form', '- name: a\n  type: redis\n  driver: redis\n  params:\n    url: http://cache:6379\n', 'd.yaml:5:10: definition a: params.url must match pattern "^(redis|rediss)://"'],
+    ['a command that is not a list', '- name: a\n  type: s3\n  driver: command\n  params:\n    command: /opt/s3\n', 'd.yaml:5:14: definition a: params.command must be array'],
+  ])('checks a definition’s params against its driver’s settings: %s', (_, text, expected) => {
+    const drivers = createResourceDrivers({ ...DEFAULT_RESOURCE_DRIVERS_CONFIG, dataDir: '/nonexistent', passwordSeed: 'x' });
+    expect(plinthErrorOf(() => parseResourceDefinitionsFile(text, 'd.yaml', drivers)).toString()).toBe(expected);
   });
 
   it.each([

@@ -23,7 +23,7 @@
  * Every built-in driver type has an implicit default definition (named `default-<type>`),
  * so definitions are only needed to change params or add command provisioners.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { PlinthError, type ErrorDetail } from '../core/errors.js';
 import { parseYamlDocuments, pointerToPath, type LocatedDocument } from '../core/yaml.js';
 
@@ -72,11 +72,26 @@ export const resourceDefinitionSchema = {
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateList = ajv.compile({ type: 'array', items: resourceDefinitionSchema });
 
+/** The drivers definitions may name: their names, or the drivers (whose settings schemas then check params). */
+export type KnownDrivers = ReadonlySet<string> | ReadonlyMap<string, { settingsSchema?: Record<string, unknown> }>;
+
+const settingsValidators = new WeakMap<object, ValidateFunction>();
+
+function settingsProblem(driver: { settingsSchema?: Record<string, unknown> } | undefined, params: Record<string, unknown>): ErrorObject | undefined {
+  if (!driver?.settingsSchema) return undefined;
+  let validate = settingsValidators.get(driver.settingsSchema);
+  if (!validate) {
+    validate = ajv.compile(driver.settingsSchema);
+    settingsValidators.set(driver.settingsSchema, validate);
+  }
+  return validate(params) ? undefined : validate.errors?.[0];
+}
+
 /**
- * Validates raw definitions against the schema, the known drivers and each other.
+ * Validates raw definitions against the schema, the known drivers (and their settings) and each other.
  * `locate` maps a path within the list to a file position (YAML) — or use field paths.
  */
-export function validateResourceDefinitions(raw: unknown, knownDrivers: ReadonlySet<string>, locate: (at: Array<string | number>, target?: 'key' | 'value') => { file?: string; line?: number; column?: number; field?: string }): ResourceDefinition[] {
+export function validateResourceDefinitions(raw: unknown, knownDrivers: KnownDrivers, locate: (at: Array<string | number>, target?: 'key' | 'value') => { file?: string; line?: number; column?: number; field?: string }): ResourceDefinition[] {
   if (!validateList(raw)) {
     const details = (validateList.errors ?? []).map((e) => describe(e, locate));
     throw new PlinthError('RESOURCE_DEFINITION_INVALID', details[0]!.message, { location: details[0]!.location, details });
@@ -86,7 +101,15 @@ export function validateResourceDefinitions(raw: unknown, knownDrivers: Readonly
   const seenSelectors = new Map<string, number>();
   list.forEach((definition, index) => {
     if (!knownDrivers.has(definition.driver)) {
-      throw new PlinthError('RESOURCE_DEFINITION_INVALID', `definition ${definition.name}: unknown driver '${definition.driver}' (known: ${[...knownDrivers].sort().join(', ')})`, { location: locate([index, 'driver']) });
+      throw new PlinthError('RESOURCE_DEFINITION_INVALID', `definition ${definition.name}: unknown driver '${definition.driver}' (known: ${[...knownDrivers.keys()].sort().join(', ')})`, { location: locate([index, 'driver']) });
+    }
+    const driver = knownDrivers instanceof Map ? (knownDrivers as ReadonlyMap<string, { settingsSchema?: Record<string, unknown> }>).get(definition.driver) : undefined;
+    const problem = settingsProblem(driver, definition.params);
+    if (problem) {
+      const at = pointerToPath(problem.instancePath);
+      const extra = problem.keyword === 'additionalProperties' ? String((problem.params as { additionalProperty: unknown }).additionalProperty) : undefined;
+      const why = extra ? `unknown setting '${extra}' for driver ${definition.driver} (known: ${Object.keys((driver?.settingsSchema?.properties as object | undefined) ?? {}).join(', ') || 'none'})` : `params${at.length ? `.${at.join('.')}` : ''} ${problem.message ?? 'is invalid'}`;
+      throw new PlinthError('RESOURCE_DEFINITION_INVALID', `definition ${definition.name}: ${why}`, { location: extra ? locate([index, 'params', ...at, extra], 'key') : locate([index, 'params', ...at]) });
     }
     const isScoreUri = typeof definition.params.uri === 'string' && definition.params.uri.startsWith('cmd://');
     if (definition.driver === 'command' && !Array.isArray(definition.params.command) && !isScoreUri) {
@@ -106,7 +129,7 @@ export function validateResourceDefinitions(raw: unknown, knownDrivers: Readonly
 }
 
 /** Parses and validates a definitions file: a YAML list of definitions. */
-export function parseResourceDefinitionsFile(text: string, file: string, knownDrivers: ReadonlySet<string>): ResourceDefinition[] {
+export function parseResourceDefinitionsFile(text: string, file: string, knownDrivers: KnownDrivers): ResourceDefinition[] {
   const documents = parseYamlDocuments(text, file, 'RESOURCE_DEFINITION_INVALID');
   const document: LocatedDocument | undefined = documents[0];
   if (!document) return [];

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { PlinthError } from '../core/errors.js';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { KeyedMutex, publicAddress, resourcePassword, serverName, stringParam } from './support.js';
+import { KeyedMutex, PUBLIC_ADDRESS_SETTINGS, publicAddress, resourcePassword, serverName, settingsSchema, stringParam, urlSetting } from './support.js';
 
 /**
  * `amqp`: a RabbitMQ virtual host and a user with configure/write/read permissions on it
@@ -14,6 +14,7 @@ export function amqpDriver(config: ResourceDriversConfig): ResourceDriver {
   return {
     type: 'amqp',
     dataBearing: true,
+    settingsSchema: settingsSchema({ url: urlSetting('amqp', 'amqps'), rabbitmqctl: { type: 'string', minLength: 1 }, ...PUBLIC_ADDRESS_SETTINGS }),
     provision: (request) => mutex.run(request.resourceId, () => provision(config, request)),
     deprovision: (request) => mutex.run(request.resourceId, () => deprovision(config, request)),
   };

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { PlinthError } from '../core/errors.js';
 import type { DriverContext, ResourceDriver } from './driver.js';
+import { settingsSchema } from './support.js';
 
 /**
  * `command`: a provisioner that is a program, speaking score-compose's `cmd://` protocol so
@@ -24,6 +25,18 @@ export function commandDriver(): ResourceDriver {
     type: 'command',
     // Unknown to us: treated as holding data (destroying it in production needs confirmation).
     dataBearing: true,
+    // Open: the definition's other params are passed on to the program.
+    settingsSchema: settingsSchema(
+      {
+        command: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+        deprovisionCommand: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+        uri: { type: 'string', pattern: '^cmd://' },
+        args: { type: 'array', items: { type: 'string' } },
+        secretOutputs: { type: 'array', items: { type: 'string' } },
+        timeoutSeconds: { type: 'number', exclusiveMinimum: 0 },
+      },
+      { open: true },
+    ),
     async provision(request, ctx) {
       const { argv, timeoutMs, secretOutputs, resourceParams } = settingsOf(request.settings, 'command', request.resourceId);
       const previous = request.previousState ?? {};

@@ -99,6 +99,8 @@ export interface ResourceDriver {
   readonly type: string;
   /** Databases, volumes and queues hold data; DNS names and routes do not. */
   readonly dataBearing: boolean;
+  /** JSON Schema of the settings (a definition's params) it reads; definitions are checked against it. */
+  readonly settingsSchema: Record<string, unknown>;
   provision(request: ProvisionRequest, ctx: DriverContext): Promise<ProvisionResult>;
   deprovision(request: DeprovisionRequest, ctx: DriverContext): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { databaseResult, displayUrl, driverError, KeyedMutex, publicAddress, resourcePassword, serverName, stringParam } from './support.js';
+import { databaseResult, displayUrl, driverError, KeyedMutex, PUBLIC_ADDRESS_SETTINGS, publicAddress, resourcePassword, serverName, settingsSchema, stringParam, urlSetting } from './support.js';
 
 /**
  * `mysql`: a user (`'<name>'@'%'`) and a database it has every privilege on, on a shared
@@ -13,6 +13,7 @@ export function mysqlDriver(config: ResourceDriversConfig): ResourceDriver {
   return {
     type: 'mysql',
     dataBearing: true,
+    settingsSchema: settingsSchema({ adminUrl: urlSetting('mysql', 'mariadb'), ...PUBLIC_ADDRESS_SETTINGS }),
     provision: (request) => mutex.run(request.resourceId, () => provision(config, request)),
     deprovision: (request) => mutex.run(request.resourceId, () => deprovision(config, request)),
   };

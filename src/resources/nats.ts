@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { displayUrl, driverError, publicAddress, serverName, stringParam } from './support.js';
+import { displayUrl, driverError, PUBLIC_ADDRESS_SETTINGS, publicAddress, serverName, settingsSchema, stringParam, urlSetting } from './support.js';
 
 /**
  * `nats`: a JetStream stream capturing the subjects under a per-resource prefix
@@ -14,6 +14,7 @@ export function natsDriver(config: ResourceDriversConfig): ResourceDriver {
   return {
     type: 'nats',
     dataBearing: true,
+    settingsSchema: settingsSchema({ url: urlSetting('nats', 'tls'), ...PUBLIC_ADDRESS_SETTINGS }),
     provision: (request) => provision(config, request),
     deprovision: (request) => deprovision(config, request),
   };

@@ -1,5 +1,6 @@
 import { PlinthError } from '../core/errors.js';
 import type { ProvisionRequest, ResourceDriver, ResourceDriversConfig } from './driver.js';
+import { settingsSchema } from './support.js';
 
 /**
  * Drivers that name things rather than create them: `dns` (a host name), `route` (host +
@@ -29,6 +30,7 @@ export function dnsDriver(config: ResourceDriversConfig): ResourceDriver {
   return {
     type: 'dns',
     dataBearing: false,
+    settingsSchema: settingsSchema({ host: { type: 'string', minLength: 1 } }),
     async provision(request) {
       const environment = required(request, 'environment');
       const label = typeof request.metadata.sharedId === 'string' ? request.metadata.sharedId : required(request, 'workload');
@@ -48,6 +50,7 @@ export function routeDriver(): ResourceDriver {
   return {
     type: 'route',
     dataBearing: false,
+    settingsSchema: settingsSchema({}),
     async provision(request) {
       const host = String(param(request, 'host'));
       const path = request.params.path === undefined ? '/' : String(request.params.path);
@@ -66,6 +69,7 @@ export function servicePortDriver(): ResourceDriver {
   return {
     type: 'service-port',
     dataBearing: false,
+    settingsSchema: settingsSchema({}),
     async provision(request, ctx) {
       const workload = String(param(request, 'workload'));
       const port = String(param(request, 'port'));
@@ -87,6 +91,7 @@ export function serviceDriver(): ResourceDriver {
   return {
     type: 'service',
     dataBearing: false,
+    settingsSchema: settingsSchema({}),
     async provision(request) {
       const name = typeof request.params.workload === 'string' ? request.params.workload : required(request, 'resourceName');
       return { outputs: { name }, secretOutputKeys: [], state: {} };
@@ -100,6 +105,7 @@ export function environmentDriver(): ResourceDriver {
   return {
     type: 'environment',
     dataBearing: false,
+    settingsSchema: settingsSchema({}),
     async provision(request) {
       const values = request.metadata.environmentValues ?? {};
       const secretOutputKeys = (request.metadata.secretValueKeys ?? []).filter((key) => key in values);

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { databaseResult, displayUrl, driverError, KeyedMutex, publicAddress, resourcePassword, serverName, stringParam } from './support.js';
+import { databaseResult, displayUrl, driverError, KeyedMutex, PUBLIC_ADDRESS_SETTINGS, publicAddress, resourcePassword, serverName, settingsSchema, stringParam, urlSetting } from './support.js';
 
 /**
  * `postgres`: a login role and a database it owns on a shared PostgreSQL server, reached with
@@ -13,6 +13,7 @@ export function postgresDriver(config: ResourceDriversConfig): ResourceDriver {
   return {
     type: 'postgres',
     dataBearing: true,
+    settingsSchema: settingsSchema({ adminUrl: urlSetting('postgres', 'postgresql'), ...PUBLIC_ADDRESS_SETTINGS }),
     provision: (request) => mutex.run(request.resourceId, () => provision(config, request)),
     deprovision: (request) => mutex.run(request.resourceId, () => deprovision(config, request)),
   };

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { displayUrl, driverError, publicAddress, resourcePassword, serverName, stringParam } from './support.js';
+import { displayUrl, driverError, PUBLIC_ADDRESS_SETTINGS, publicAddress, resourcePassword, serverName, settingsSchema, stringParam, urlSetting } from './support.js';
 
 /**
  * `redis`: an ACL user confined to the keys and channels under its prefix (`~<prefix>*`,
@@ -13,6 +13,7 @@ export function redisDriver(config: ResourceDriversConfig): ResourceDriver {
   return {
     type: 'redis',
     dataBearing: true,
+    settingsSchema: settingsSchema({ url: urlSetting('redis', 'rediss'), ...PUBLIC_ADDRESS_SETTINGS }),
     provision: (request) => provision(config, request),
     deprovision: (request) => deprovision(config, request),
   };

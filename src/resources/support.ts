@@ -104,3 +104,16 @@ export function databaseResult(scheme: string, address: { host: string; port: nu
     state: { adminUrl, name, password },
   };
 }
+
+/** Settings schema: only these keys, each as described (a misspelt setting is an error, not a silent default). */
+export function settingsSchema(properties: Record<string, Record<string, unknown>>, options: { open?: boolean } = {}): Record<string, unknown> {
+  return { type: 'object', additionalProperties: options.open ?? false, properties };
+}
+
+/** A server URL setting with one of these schemes. */
+export function urlSetting(...schemes: string[]): Record<string, unknown> {
+  return { type: 'string', pattern: `^(${schemes.join('|')})://` };
+}
+
+/** The `host`/`port` settings: where workloads reach the server, when not at the admin URL's host. */
+export const PUBLIC_ADDRESS_SETTINGS = { host: { type: 'string', minLength: 1 }, port: { type: 'integer', minimum: 1, maximum: 65535 } };

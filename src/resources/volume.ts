@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { serverName } from './support.js';
+import { serverName, settingsSchema } from './support.js';
 
 /**
  * `volume`: a directory under `<dataDir>/volumes`, outputs `source` (and `path`, the same
@@ -13,6 +13,7 @@ export function volumeDriver(config: ResourceDriversConfig): ResourceDriver {
   return {
     type: 'volume',
     dataBearing: true,
+    settingsSchema: settingsSchema({}),
     async provision(request) {
       const directory = directoryOf(request.resourceId);
       await mkdir(directory, { recursive: true });

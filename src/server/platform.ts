@@ -99,7 +99,7 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
   const catalogDb = store.db.withTables<CatalogTables>();
   const drivers = createResourceDrivers({ dataDir: config.dataDir, passwordSeed: createHmac('sha256', secretKey).update('resource-passwords').digest('hex'), ...DEFAULT_RESOURCE_DRIVERS_CONFIG });
   const resourceDefinitions = () =>
-    validateResourceDefinitions(config.environments.resourceDefinitions, new Set(drivers.keys()), (at) => ({ field: ['environments.resourceDefinitions', ...at].join('.') }));
+    validateResourceDefinitions(config.environments.resourceDefinitions, drivers, (at) => ({ field: ['environments.resourceDefinitions', ...at].join('.') }));
   resourceDefinitions();
   const environments = createEnvironmentCapability({
     store,
