@@ -7,7 +7,7 @@
  */
 import { KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { PlinthError } from '../../core/errors.js';
-import { workloadSelector, type KubernetesManifest } from './manifests.js';
+import { MANAGED_BY, workloadSelector, type KubernetesManifest } from './manifests.js';
 
 /** The kinds prune looks at (apiVersion, kind). */
 const PRUNED_KINDS: Array<[string, string]> = [
@@ -27,6 +27,8 @@ export interface ApplyOptions {
   rolloutTimeoutSeconds: number;
   /** A kubeconfig; default: KUBECONFIG or in-cluster. */
   kubeConfig?: KubeConfig;
+  /** Apply the namespace too (default true; a 403 — Plinth may only write inside it — is ignored). */
+  ensureNamespace?: boolean;
 }
 
 export interface ApplyResult {
@@ -62,6 +64,15 @@ export async function applyKubernetesManifests(manifests: KubernetesManifest[], 
   const client = KubernetesObjectApi.makeApiClient(kubeConfig);
   const server = kubeConfig.getCurrentCluster()?.server;
   const applied: string[] = [];
+  if (options.ensureNamespace !== false) {
+    const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: options.namespace, labels: { 'app.kubernetes.io/managed-by': MANAGED_BY } } };
+    try {
+      await client.patch(namespace, undefined, undefined, 'plinth', true, PatchStrategy.ServerSideApply);
+      applied.push(describeObject(namespace));
+    } catch (error) {
+      if ((error as { code?: number }).code !== 403) throw applyError(error, `applying Namespace ${options.namespace}`, server);
+    }
+  }
   // ConfigMaps, Secrets and claims first: the Deployment's pods mount them.
   const order = ['Namespace', 'ConfigMap', 'Secret', 'PersistentVolumeClaim', 'Service', 'Deployment', 'Ingress', 'HTTPRoute'];
   const sorted = [...manifests].sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));

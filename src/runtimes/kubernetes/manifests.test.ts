@@ -145,7 +145,7 @@ describe('applyKubernetesManifests without a cluster', () => {
     const error = await applyKubernetesManifests(renderKubernetesManifests(workload(), options), { namespace: 'plinth-dev', workload: 'orders', environment: 'dev', rolloutTimeoutSeconds: 5, kubeConfig }).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(PlinthError);
     expect((error as PlinthError).code).toBe('KUBERNETES_APPLY_FAILED');
-    expect((error as PlinthError).message).toBe('applying ConfigMap plinth-dev/orders-files: cannot reach the Kubernetes API at https://127.0.0.1:1 (ECONNREFUSED)');
+    expect((error as PlinthError).message).toBe('applying Namespace plinth-dev: cannot reach the Kubernetes API at https://127.0.0.1:1 (ECONNREFUSED)');
   });
 });
 
