@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { databaseResult, displayUrl, driverError, KeyedMutex, PUBLIC_ADDRESS_SETTINGS, publicAddress, resourcePassword, serverName, settingsSchema, stringParam, urlSetting } from './support.js';
+import { databaseResult, KeyedMutex, PUBLIC_ADDRESS_SETTINGS, publicAddress, resourcePassword, serverName, settingsSchema, stringParam, urlSetting, withConnection } from './support.js';
 
 /**
  * `mysql`: a user (`'<name>'@'%'`) and a database it has every privilege on, on a shared
@@ -19,21 +19,13 @@ export function mysqlDriver(config: ResourceDriversConfig): ResourceDriver {
   };
 }
 
-async function withAdmin<T>(adminUrl: string, what: string, fn: (connection: mysql.Connection) => Promise<T>): Promise<T> {
-  let connection: mysql.Connection;
-  try {
-    connection = await mysql.createConnection({ uri: adminUrl, connectTimeout: 5000 });
-  } catch (error) {
-    throw driverError(error, what, `MySQL at ${displayUrl(adminUrl)}`);
-  }
-  connection.on('error', () => undefined);
-  try {
-    return await fn(connection);
-  } catch (error) {
-    throw driverError(error, what, `MySQL at ${displayUrl(adminUrl)}`);
-  } finally {
-    await connection.end().catch(() => undefined);
-  }
+function withAdmin<T>(adminUrl: string, what: string, fn: (connection: mysql.Connection) => Promise<T>): Promise<T> {
+  const open = async () => {
+    const connection = await mysql.createConnection({ uri: adminUrl, connectTimeout: 5000 });
+    connection.on('error', () => undefined);
+    return connection;
+  };
+  return withConnection({ kind: 'MySQL', url: adminUrl }, what, open, (connection) => connection.end(), fn);
 }
 
 async function provision(config: ResourceDriversConfig, request: ProvisionRequest): Promise<ProvisionResult> {

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { displayUrl, driverError, PUBLIC_ADDRESS_SETTINGS, publicAddress, serverName, settingsSchema, stringParam, urlSetting } from './support.js';
+import { PUBLIC_ADDRESS_SETTINGS, publicAddress, serverName, settingsSchema, stringParam, urlSetting, withConnection } from './support.js';
 
 /**
  * `nats`: a JetStream stream capturing the subjects under a per-resource prefix
@@ -20,20 +20,9 @@ export function natsDriver(config: ResourceDriversConfig): ResourceDriver {
   };
 }
 
-async function withServer<T>(url: string, what: string, fn: (connection: NatsConnection) => Promise<T>): Promise<T> {
-  let connection: NatsConnection;
-  try {
-    connection = await connect({ servers: url, timeout: 5000, reconnect: false, maxReconnectAttempts: 0 });
-  } catch (error) {
-    throw driverError(error, what, `NATS at ${displayUrl(url)}`);
-  }
-  try {
-    return await fn(connection);
-  } catch (error) {
-    throw driverError(error, what, `NATS at ${displayUrl(url)}`);
-  } finally {
-    await connection.close().catch(() => undefined);
-  }
+function withServer<T>(url: string, what: string, fn: (connection: NatsConnection) => Promise<T>): Promise<T> {
+  const open = () => connect({ servers: url, timeout: 5000, reconnect: false, maxReconnectAttempts: 0 });
+  return withConnection({ kind: 'NATS', url }, what, open, (connection) => connection.close(), fn);
 }
 
 function namesOf(resourceId: string): { stream: string; prefix: string } {

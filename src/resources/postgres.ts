@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { databaseResult, displayUrl, driverError, KeyedMutex, PUBLIC_ADDRESS_SETTINGS, publicAddress, resourcePassword, serverName, settingsSchema, stringParam, urlSetting } from './support.js';
+import { databaseResult, KeyedMutex, PUBLIC_ADDRESS_SETTINGS, publicAddress, resourcePassword, serverName, settingsSchema, stringParam, urlSetting, withConnection } from './support.js';
 
 /**
  * `postgres`: a login role and a database it owns on a shared PostgreSQL server, reached with
@@ -19,22 +19,15 @@ export function postgresDriver(config: ResourceDriversConfig): ResourceDriver {
   };
 }
 
-async function withAdmin<T>(adminUrl: string, what: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
-  // A dropped connection later must not become an unhandled 'error' event.
-  client.on('error', () => undefined);
-  try {
+function withAdmin<T>(adminUrl: string, what: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const open = async () => {
+    const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+    // A dropped connection later must not become an unhandled 'error' event.
+    client.on('error', () => undefined);
     await client.connect();
-  } catch (error) {
-    throw driverError(error, what, `PostgreSQL at ${displayUrl(adminUrl)}`);
-  }
-  try {
-    return await fn(client);
-  } catch (error) {
-    throw driverError(error, what, `PostgreSQL at ${displayUrl(adminUrl)}`);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+    return client;
+  };
+  return withConnection({ kind: 'PostgreSQL', url: adminUrl }, what, open, (client) => client.end(), fn);
 }
 
 async function provision(config: ResourceDriversConfig, request: ProvisionRequest): Promise<ProvisionResult> {

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
-import { displayUrl, driverError, PUBLIC_ADDRESS_SETTINGS, publicAddress, resourcePassword, serverName, settingsSchema, stringParam, urlSetting } from './support.js';
+import { PUBLIC_ADDRESS_SETTINGS, publicAddress, resourcePassword, serverName, settingsSchema, stringParam, urlSetting, withConnection } from './support.js';
 
 /**
  * `redis`: an ACL user confined to the keys and channels under its prefix (`~<prefix>*`,
@@ -22,24 +22,21 @@ export function redisDriver(config: ResourceDriversConfig): ResourceDriver {
 // INFO stays allowed: client libraries (ioredis's ready check) call it on connect.
 const RULES = ['+@all', '-@dangerous', '+info', '-scan', '-randomkey'];
 
-async function withAdmin<T>(url: string, what: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  // ioredis rejects connect() with "Connection is closed."; the reason arrives as an 'error' event.
-  let reason: unknown;
-  redis.on('error', (error: unknown) => (reason ??= error));
-  try {
-    await redis.connect();
-  } catch (error) {
-    redis.disconnect();
-    throw driverError(reason ?? error, what, `Redis at ${displayUrl(url)}`);
-  }
-  try {
-    return await fn(redis);
-  } catch (error) {
-    throw driverError(error, what, `Redis at ${displayUrl(url)}`);
-  } finally {
-    redis.disconnect();
-  }
+function withAdmin<T>(url: string, what: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
+  const open = async () => {
+    const redis = new Redis(url, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+    // ioredis rejects connect() with "Connection is closed."; the reason arrives as an 'error' event.
+    let reason: unknown;
+    redis.on('error', (error: unknown) => (reason ??= error));
+    try {
+      await redis.connect();
+    } catch (error) {
+      redis.disconnect();
+      throw reason ?? error;
+    }
+    return redis;
+  };
+  return withConnection({ kind: 'Redis', url }, what, open, (redis) => redis.disconnect(), fn);
 }
 
 function namesOf(resourceId: string): { username: string; prefix: string } {

@@ -52,6 +52,36 @@ export function driverError(error: unknown, what: string, server: string): Plint
   return new PlinthError('RESOURCE_PROVISION_FAILED', `${what}: ${server} refused: ${reason}`, { cause: error });
 }
 
+/**
+ * Runs `fn` on a fresh admin connection to a server and closes it. Failing to connect or a
+ * failure inside `fn` becomes RESOURCE_SERVER_UNREACHABLE or RESOURCE_PROVISION_FAILED naming
+ * the resource (`what`) and the server (its URL without credentials).
+ */
+export async function withConnection<C, T>(
+  server: { kind: string; url: string },
+  what: string,
+  open: () => Promise<C>,
+  close: (connection: C) => Promise<unknown> | void,
+  fn: (connection: C) => Promise<T>,
+): Promise<T> {
+  const named = `${server.kind} at ${displayUrl(server.url)}`;
+  let connection: C;
+  try {
+    connection = await open();
+  } catch (error) {
+    throw driverError(error, what, named);
+  }
+  try {
+    return await fn(connection);
+  } catch (error) {
+    throw driverError(error, what, named);
+  } finally {
+    await Promise.resolve()
+      .then(() => close(connection))
+      .catch(() => undefined);
+  }
+}
+
 /** A URL for messages: credentials removed. */
 export function displayUrl(url: string): string {
   try {
