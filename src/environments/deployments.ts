@@ -179,9 +179,9 @@ export class DeploymentService {
     await this.deps.store.transaction(async (trx) => {
       await trx.withTables<EnvironmentTables>().insertInto('deployments').values(row).execute();
       await appendEvent(this.deps.store, { type: 'deployment:requested', subject: `component:${row.component}`, actor: actor.ref, payload: this.eventPayload(row, release) }, trx);
-      if (row.status === 'queued') await this.enqueue(row, trx);
       await inTransaction?.(trx);
     });
+    if (row.status === 'queued') await this.enqueue(row);
     return this.toView(row, release);
   }
 
@@ -211,9 +211,9 @@ export class DeploymentService {
       const updated = await trx.withTables<EnvironmentTables>().updateTable('deployments').set({ status: 'queued', approved_by: actor.ref, approved_at: now }).where('id', '=', id).where('status', '=', 'awaiting-approval').executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) throw new PlinthError('DEPLOYMENT_NOT_AWAITING_APPROVAL', `deployment ${id} was approved by someone else meanwhile`);
       await appendEvent(this.deps.store, { type: 'deployment:approved', subject: `component:${row.component}`, actor: actor.ref, payload: { deployment: id, environment: row.environment_name } }, trx);
-      await this.enqueue(row, trx);
       await inTransaction?.(trx);
     });
+    await this.enqueue(row);
     return this.get(id);
   }
 
@@ -469,8 +469,19 @@ export class DeploymentService {
     return this.deps.score.parse(score, artifact ? path.join(artifact, 'score.yaml') : `${component}/score.yaml`);
   }
 
-  private async enqueue(row: DbDeploymentRow, trx: Kysely<StoreTables>): Promise<void> {
-    await enqueueJob(this.deps.store, { type: DEPLOY_JOB, payload: { environmentId: row.environment_id, component: row.component }, uniqueKey: `deploy:${row.environment_id}:${row.component}`, maxAttempts: 3, priority: 5 }, trx);
+  /**
+   * Enqueued after the deployment row commits, never in its transaction: a job deduplicated into
+   * a waiting one that a worker claims meanwhile would otherwise look before the row is visible
+   * (PostgreSQL) and finish without it. A crash between the two is repaired by requeueWaiting.
+   */
+  private async enqueue(row: Pick<DbDeploymentRow, 'environment_id' | 'component'>): Promise<void> {
+    await enqueueJob(this.deps.store, { type: DEPLOY_JOB, payload: { environmentId: row.environment_id, component: row.component }, uniqueKey: `deploy:${row.environment_id}:${row.component}`, maxAttempts: 3, priority: 5 });
+  }
+
+  /** Enqueues a job for every (environment, component) with a queued or running deployment (at start). */
+  async requeueWaiting(): Promise<void> {
+    const waiting = await this.db.selectFrom('deployments').select(['environment_id', 'component']).distinct().where('status', 'in', ['queued', 'running']).execute();
+    for (const key of waiting) await this.enqueue(key);
   }
 
   private async activeEnvironment(name: string): Promise<DbEnvironmentRow> {

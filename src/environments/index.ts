@@ -86,6 +86,7 @@ export function createEnvironmentCapability(deps: EnvironmentCapabilityDeps): En
     async start() {
       await localRuntime.start();
       await deployments.reconcileLocalWorkloads();
+      await deployments.requeueWaiting();
     },
     close: () => localRuntime.close(),
   };

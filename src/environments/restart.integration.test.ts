@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startPlinthServer, type RunningServer } from '../../test/support/server.js';
-import { NOTES_SERVICE, plainScore } from '../../test/support/environments.js';
+import { isRunning, NOTES_SERVICE, plainScore } from '../../test/support/environments.js';
 import { allocatePort } from '../runtimes/local/ports.js';
 
 function viaProxy(port: number, host: string): Promise<{ status: number; text: string }> {
@@ -52,16 +51,6 @@ describe('plinth serve restarts', () => {
     expect(isRunning(before.pid)).toBe(false);
   });
 });
-
-/** Whether a process runs (a zombie left to a parent that does not reap does not). */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
 
 /** Stops a server without deleting its data dir (RunningServer.stop deletes dirs it made). */
 async function stopKeepingData(server: RunningServer): Promise<void> {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,6 +9,16 @@ import { startQueueWorker } from '../../src/server/platform.js';
 import type { QueueWorker } from '../../src/store/queue/worker.js';
 import type { PlinthConfig } from '../../src/core/config.js';
 import type { DeploymentView } from '../../src/environments/model.js';
+
+/** Whether a process runs: a zombie (exited, not yet reaped) does not. */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
 
 export const NOTES_SERVICE = path.resolve(import.meta.dirname, '../fixtures/environments/notes-service');
 
