@@ -128,6 +128,21 @@ describe.each(testDatabases)('deployments on $name', (database) => {
     ]);
   });
 
+  it('routes a dns host and path of `route` resources to the workload through the proxy', async () => {
+    await h.call('POST', '/api/environments', { name: 'routed', type: 'development' });
+    const score = `${plainScore({ RELEASE: 'routed' })}resources:\n  dns:\n    type: dns\n  api:\n    type: route\n    params:\n      host: shop.\${resources.dns.host}\n      path: /stream\n      port: web\n`;
+    const { body } = await h.call('POST', '/api/deployments', { environment: 'routed', component: 'notes', score, artifact: NOTES_SERVICE });
+    const done = await h.settle(body.id);
+    expect(done.status, done.error ?? '').toBe('succeeded');
+    const resources = (await h.call('GET', '/api/environments/routed')).body.resources;
+    const dnsHost = resources.find((r: { type: string }) => r.type === 'dns').outputs.host as string;
+    const echoed = await h.viaProxy(`shop.${dnsHost}`, '/stream', 'POST', 'through the route');
+    expect(echoed).toEqual({ status: 200, text: 'through the route' });
+    // Only the route's path prefix is routed on its host.
+    expect((await h.viaProxy(`shop.${dnsHost}`, '/')).status).toBe(404);
+    await h.call('DELETE', '/api/environments/routed');
+  });
+
   it('a bad Score file is a clear error at file:line:column and records nothing', async () => {
     const before = (await h.call('GET', '/api/releases')).body.items.length;
     const bad = plainScore().replace('    image: .', '    imag: .');
