@@ -50,7 +50,7 @@ describe.skipIf(skipBrowserTests)('environments in the portal', () => {
   }, 300_000);
 
   afterAll(async () => {
-    await api('DELETE', '/environments/e2e-preview').catch(() => {});
+    for (const name of ['e2e-preview', 'e2e-staging', 'e2e-production']) await api('DELETE', `/environments/${name}?confirm=${name}`).catch(() => {});
     await browser?.close();
     await server?.stop();
   });
@@ -127,6 +127,37 @@ describe.skipIf(skipBrowserTests)('environments in the portal', () => {
     await page.getByRole('link', { name: 'Environments', exact: true }).first().click();
     await page.getByTestId('deployment-matrix').locator('[data-cell="e2e-preview/notes"] [data-health="running"]').waitFor();
     await snap('environments-matrix');
+    expect(errors).toEqual([]);
+  });
+
+  it('approves a production deployment another person asked for', async () => {
+    // Someone else (a second admin token) promotes to production through the API.
+    const { token } = await api<{ token: string }>('POST', '/tokens', { name: 'release-manager', role: 'admin' });
+    await api('POST', '/environments', { name: 'e2e-staging', type: 'staging' });
+    await api('POST', '/environments', { name: 'e2e-production', type: 'production' });
+    const asOther = async (url: string, body: unknown) =>
+      (await (await fetch(`${server.url}/api${url}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { id: string; status: string };
+    const staged = await asOther('/deployments/promote', { component: 'notes', from: 'e2e-preview', to: 'e2e-staging' });
+    await expect.poll(async () => (await api<{ status: string }>('GET', `/deployments/${staged.id}`)).status, { timeout: 30_000 }).toBe('succeeded');
+    const waiting = await asOther('/deployments/promote', { component: 'notes', from: 'e2e-staging', to: 'e2e-production' });
+    expect(waiting.status).toBe('awaiting-approval');
+
+    context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    errors = watchErrors(page);
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel('API token').fill(server.adminToken);
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await page.waitForURL(/\/catalog$/);
+    await page.goto(`${server.url}/environments`);
+    const approvals = page.getByRole('region', { name: 'Waiting for approval' });
+    await approvals.getByText('e2e-production').waitFor();
+    await approvals.getByRole('button', { name: 'Approve…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Approve and deploy' }).click();
+    await page.getByTestId('deployment-matrix').locator('[data-cell="e2e-production/notes"] [data-health="running"]').waitFor({ timeout: 30_000 });
+    expect(JSON.parse(await viaProxy('notes.e2e-production.localhost')).release).toBe('one');
+    await snap('environments-approved');
     expect(errors).toEqual([]);
   });
 });
