@@ -250,6 +250,19 @@ describe.each(testDatabases)('deployments on $name', (database) => {
     await h.call('DELETE', '/api/environments/race');
   }, 120_000);
 
+  it('an environment with a deployment running is not destroyed under it', async () => {
+    await h.call('POST', '/api/environments', { name: 'busy', type: 'development' });
+    const slow = await release({ RELEASE: 'slow', BROKEN: 'true' }, 'feed001');
+    const { body } = await h.call('POST', '/api/deployments', { environment: 'busy', component: 'notes', release: slow });
+    await expect.poll(async () => (await h.call('GET', `/api/deployments/${body.id}`)).body.status, { timeout: 10_000 }).toBe('running');
+    const refused = await h.call('DELETE', '/api/environments/busy');
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('ENVIRONMENT_BUSY');
+    expect((await h.call('GET', '/api/environments/busy')).body.status).toBe('active');
+    expect((await h.settle(body.id)).status).toBe('failed');
+    expect((await h.call('DELETE', '/api/environments/busy')).status).toBe(200);
+  });
+
   it('destroying an environment stops its workloads', async () => {
     const pid = h.platform.environments.localRuntime.status('pr-2', 'notes')!.processes[0]!.pid!;
     const { status, body } = await h.call('DELETE', '/api/environments/pr-2');

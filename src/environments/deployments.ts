@@ -364,10 +364,11 @@ export class DeploymentService {
   }
 
   private async execute(row: DbDeploymentRow, job?: RunningJob): Promise<boolean> {
-    const environment = await this.deps.environments.findRowById(row.environment_id);
     const release = await this.releaseRow(row.release_id);
     const startedAt = Date.now();
     await this.db.updateTable('deployments').set({ status: 'running', started_at: startedAt }).where('id', '=', row.id).execute();
+    // Read after marking it running: destroy marks the environment first and then looks for running deployments.
+    const environment = await this.deps.environments.findRowById(row.environment_id);
     await appendEvent(this.deps.store, { type: 'deployment:started', subject: `component:${row.component}`, actor: row.requested_by, payload: this.eventPayload(row, release) });
     let undoResources: (() => Promise<void>) | undefined;
     try {

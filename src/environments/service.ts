@@ -304,6 +304,12 @@ export class EnvironmentService {
     }
     const marked = await this.db.updateTable('environments').set({ status: 'destroying', updated_at: Date.now() }).where('id', '=', row.id).executeTakeFirst();
     if (Number(marked.numUpdatedRows) !== 1) throw new PlinthError('ENVIRONMENT_NOT_FOUND', `no environment named '${name}'`);
+    // Marked first, checked second: a deployment starting from now on sees `destroying` and stops.
+    const running = await this.db.selectFrom('deployments').select(['id', 'component']).where('environment_id', '=', row.id).where('status', '=', 'running').execute();
+    if (running.length > 0) {
+      await this.db.updateTable('environments').set({ status: row.status }).where('id', '=', row.id).execute();
+      throw new PlinthError('ENVIRONMENT_BUSY', `environment '${row.name}' has deployments running (${running.map((d) => `${d.id} of ${d.component}`).join(', ')}); destroy it when they finish`);
+    }
     await this.deps.localRuntime?.removeEnvironment(row.name);
     await this.db.deleteFrom('environment_workloads').where('environment_id', '=', row.id).execute();
     const deprovisioned: string[] = [];
