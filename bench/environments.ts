@@ -10,7 +10,7 @@
  *                                                     workload answers through the proxy; median (goal <= 1 s + readiness)
  *   environments.create.50_concurrent            ms   50 environments created at once (API)
  *   environments.create.50_concurrent.rss        MB   RSS of the process afterwards
- *   environments.proxy.direct.rps / .proxied.rps req/s autocannon on loopback for DURATION s each
+ *   environments.proxy.direct.rps / .proxied.rps req/s autocannon (its own process) on loopback, DURATION s each
  *   environments.proxy.overhead_ratio            x    direct req/s ÷ proxied req/s
  *   environments.proxy.direct.p50 / .proxied.p50 ms   median latency
  *
@@ -22,7 +22,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import autocannon from 'autocannon';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { loadConfig } from '../src/core/config.js';
 import { createPlatform, startQueueWorker } from '../src/server/platform.js';
 import { buildApp } from '../src/server/app.js';
@@ -30,6 +31,7 @@ import { createApiToken } from '../src/auth/tokens.js';
 import { authDb } from '../src/auth/users.js';
 import type { Benchmark, Report } from './run.js';
 
+const require = createRequire(import.meta.url);
 const ROUNDS = Number(process.env.BENCH_ENVIRONMENTS_ROUNDS ?? 3);
 const PROXY_SECONDS = Number(process.env.BENCH_ENVIRONMENTS_PROXY_SECONDS ?? 5);
 const FIXTURE = path.resolve(import.meta.dirname, '../test/fixtures/environments/notes-service');
@@ -55,6 +57,24 @@ async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number };
+  non2xx: number;
+  errors: number;
+}
+
+/** autocannon in its own process, so the load generator does not share Plinth's event loop. */
+function runAutocannon(url: string, host: string): Promise<AutocannonResult> {
+  return new Promise((resolve, reject) => {
+    const cli = path.join(path.dirname(require.resolve('autocannon/package.json')), 'autocannon.js');
+    execFile(process.execPath, [cli, '--json', '-c', '20', '-d', String(PROXY_SECONDS), '-H', `host=${host}`, url], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      if (error) reject(error);
+      else resolve(JSON.parse(stdout) as AutocannonResult);
+    });
+  });
 }
 
 const benchmark: Benchmark = {
@@ -121,7 +141,7 @@ const benchmark: Benchmark = {
       log(`proxy overhead: autocannon ${PROXY_SECONDS} s direct, then ${PROXY_SECONDS} s through the proxy`);
       const host = `notes.bench-${run}-pv0.localhost`;
       const direct = platform.environments.localRuntime.status(`bench-${run}-pv0`, 'notes')!.ports.web!;
-      const measure = (port: number) => autocannon({ url: `http://127.0.0.1:${port}/`, headers: { host }, connections: 20, duration: PROXY_SECONDS });
+      const measure = (port: number) => runAutocannon(`http://127.0.0.1:${port}/`, host);
       const directResult = await measure(direct);
       const proxiedResult = await measure(proxyPort);
       report('environments.proxy.direct.rps', directResult.requests.average, 'req/s');
