@@ -85,6 +85,7 @@ export function createEnvironmentCapability(deps: EnvironmentCapabilityDeps): En
     jobHandlers: () => [...environments.jobHandlers(), ...deployments.jobHandlers()],
     async start() {
       await localRuntime.start();
+      logger.info({ proxy: `http://<workload>.<environment>.localhost:${localRuntime.proxy.port}/` }, 'local runtime proxy listening');
       await deployments.reconcileLocalWorkloads();
       await deployments.requeueWaiting();
     },
