@@ -18,6 +18,8 @@ const benchmarks: Record<string, () => Promise<{ default: Benchmark }>> = {
   queue: () => import('./queue.js'),
   catalog: () => import('./catalog.js'),
   scaffolder: () => import('./scaffolder.js'),
+  environments: () => import('./environments.js'),
+  resources: () => import('./resources.js'),
 };
 
 function format(value: number): string {

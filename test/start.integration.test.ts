@@ -11,7 +11,7 @@ describe('npm start', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'plinth-start-'));
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts', 'start.js'), '--port', '0', '--data-dir', dataDir], {
       cwd: REPO_ROOT,
-      env: { ...process.env, PLINTH_LOG_LEVEL: 'warn' },
+      env: { ...process.env, PLINTH_LOG_LEVEL: 'warn', PLINTH_PROXY_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -7,6 +7,8 @@ import { registerLoginCommand } from './commands/login.js';
 import { registerCatalogCommands } from './commands/catalog.js';
 import { registerRepoCommands } from './commands/repo.js';
 import { registerTemplateCommands } from './commands/template.js';
+import { registerEnvironmentCommands } from './commands/env.js';
+import { registerDeployCommands } from './commands/deploy.js';
 
 export function createProgram(): Command {
   const program = new Command('plinth')
@@ -23,6 +25,8 @@ export function createProgram(): Command {
   registerCatalogCommands(program);
   registerRepoCommands(program);
   registerTemplateCommands(program);
+  registerEnvironmentCommands(program);
+  registerDeployCommands(program);
   return program;
 }
 

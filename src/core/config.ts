@@ -45,6 +45,7 @@ export interface PlinthConfig {
   catalog: CatalogConfig;
   git: GitConfig;
   templates: TemplatesConfig;
+  environments: EnvironmentsConfig;
 }
 
 /** How Plinth authenticates to git remotes (catalog locations, template publishing, pipeline checkouts). */
@@ -66,6 +67,49 @@ export interface TemplatesConfig {
   /** GitHub hosts publish:github may create repositories on (GitHub Enterprise, or a test server). */
   github: Array<{ host: string; apiBaseUrl: string; token?: string }>;
 }
+
+/** An environment type: how its environments live, deploy and promote. */
+export interface EnvironmentTypeConfig {
+  description: string;
+  /** Environments of this type destroy themselves this long after creation (null: never). */
+  ttlHours: number | null;
+  /** Holds real data: destroying its data-bearing resources needs `confirm: <environment name>`. */
+  productionLike: boolean;
+  /** The type a release is promoted to from here (null: the end of the line). */
+  promotesTo: string | null;
+  approval: {
+    /** Deployments to environments of this type wait for an approval. */
+    required: boolean;
+    /** Who may approve: members of the component's owning group (and admins), or admins only. */
+    approvers: 'owning-group' | 'admins';
+    /** Whether whoever asked for the deployment may approve it too. */
+    allowSelfApproval: boolean;
+  };
+  /** A failed deployment redeploys the release that ran before. */
+  rollbackOnFailure: boolean;
+  /** Configuration values every environment of this type starts with. */
+  values: Record<string, string>;
+}
+
+export interface EnvironmentsConfig {
+  /** Where workloads run unless a deployment says otherwise. */
+  runtime: 'local' | 'kubernetes';
+  /** How long a new revision has to pass its readiness probe. */
+  readinessTimeoutSeconds: number;
+  /** The local runtime's reverse proxy: `http://<workload>.<environment>.localhost:<port>/`. */
+  proxy: { host: string; port: number };
+  types: Record<string, EnvironmentTypeConfig>;
+  /** Resource definitions (validated in full by environments/resource-definitions.ts at start). */
+  resourceDefinitions: Array<Record<string, unknown>>;
+}
+
+/** The built-in environment types; `environments.types` changes or adds to them. */
+export const DEFAULT_ENVIRONMENT_TYPES: Record<string, EnvironmentTypeConfig> = {
+  development: { description: 'Shared development', ttlHours: null, productionLike: false, promotesTo: 'staging', approval: { required: false, approvers: 'owning-group', allowSelfApproval: true }, rollbackOnFailure: true, values: {} },
+  preview: { description: 'Short-lived, per change', ttlHours: 72, productionLike: false, promotesTo: 'staging', approval: { required: false, approvers: 'owning-group', allowSelfApproval: true }, rollbackOnFailure: true, values: {} },
+  staging: { description: 'Production-like rehearsal', ttlHours: null, productionLike: false, promotesTo: 'production', approval: { required: false, approvers: 'owning-group', allowSelfApproval: true }, rollbackOnFailure: true, values: {} },
+  production: { description: 'Serves users', ttlHours: null, productionLike: true, promotesTo: null, approval: { required: true, approvers: 'owning-group', allowSelfApproval: false }, rollbackOnFailure: true, values: {} },
+};
 
 export interface CatalogConfig {
   /** Registered at start (origin `config`). */
@@ -166,6 +210,41 @@ const configSchema = {
         },
       },
     },
+    environments: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        runtime: { type: 'string', enum: ['local', 'kubernetes'] },
+        resourceDefinitions: { type: 'array', items: { type: 'object' } },
+        readinessTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
+        proxy: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { host: { type: 'string', minLength: 1 }, port: { type: 'integer', minimum: 0, maximum: 65535 } },
+        },
+        types: {
+          type: 'object',
+          propertyNames: { pattern: '^[a-z][a-z0-9-]{0,30}$' },
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              description: { type: 'string' },
+              ttlHours: { type: ['number', 'null'], exclusiveMinimum: 0 },
+              productionLike: { type: 'boolean' },
+              promotesTo: { type: ['string', 'null'] },
+              approval: {
+                type: 'object',
+                additionalProperties: false,
+                properties: { required: { type: 'boolean' }, approvers: { type: 'string', enum: ['owning-group', 'admins'] }, allowSelfApproval: { type: 'boolean' } },
+              },
+              rollbackOnFailure: { type: 'boolean' },
+              values: { type: 'object', additionalProperties: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
     workers: {
       type: 'object',
       additionalProperties: false,
@@ -217,6 +296,7 @@ export const CONFIG_ENVIRONMENT: Record<string, { key: string[]; type: 'string' 
   PLINTH_WORKER_LABELS: { key: ['workers', 'labels'], type: 'list' },
   PLINTH_GUEST_ROLE: { key: ['auth', 'guest', 'role'], type: 'string' },
   PLINTH_CATALOG_WEBHOOK_SECRET: { key: ['catalog', 'webhookSecret'], type: 'string' },
+  PLINTH_PROXY_PORT: { key: ['environments', 'proxy', 'port'], type: 'integer' },
 };
 
 export interface LoadConfigOptions {
@@ -353,6 +433,7 @@ interface RawConfig {
   catalog?: Partial<CatalogConfig> & { gitCredentials?: Array<{ urlPrefix: string; token: string }> };
   git?: { credentials?: Array<{ urlPrefix?: string; host?: string; username?: string; token?: string; password?: string }> };
   templates?: Partial<TemplatesConfig>;
+  environments?: { resourceDefinitions?: EnvironmentsConfig['resourceDefinitions']; runtime?: EnvironmentsConfig['runtime']; readinessTimeoutSeconds?: number; proxy?: Partial<EnvironmentsConfig['proxy']>; types?: Record<string, Partial<EnvironmentTypeConfig>> };
   workers?: Partial<PlinthConfig['workers']>;
   auth?: { guest?: Partial<PlinthConfig['auth']['guest']>; sessionTtlHours?: number; oidc?: Partial<OidcConfig> & { issuer: string; clientId: string } };
 }
@@ -383,6 +464,7 @@ function withDefaults(value: Record<string, unknown>, cwd: string, env: NodeJS.P
       actions: raw.templates?.actions ?? [],
       github: raw.templates?.github ?? [],
     },
+    environments: environmentsWithDefaults(raw.environments),
     workers: {
       enabled: raw.workers?.enabled ?? true,
       concurrency: raw.workers?.concurrency ?? 4,
@@ -422,4 +504,26 @@ function resolveEnvReference(value: string, key: string, env: NodeJS.ProcessEnv)
   const resolved = env[match[1]!];
   if (!resolved) throw new PlinthError('CONFIG_INVALID', `config key '${key}' names the environment variable ${match[1]}, which is not set`, { location: { field: key } });
   return resolved;
+}
+
+function environmentsWithDefaults(raw: RawConfig['environments']): EnvironmentsConfig {
+  const types = structuredClone(DEFAULT_ENVIRONMENT_TYPES);
+  for (const [name, given] of Object.entries(raw?.types ?? {})) {
+    const base = types[name] ?? { ...DEFAULT_ENVIRONMENT_TYPES.development!, description: name, promotesTo: null };
+    types[name] = { ...base, ...given, approval: { ...base.approval, ...given.approval }, values: { ...base.values, ...given.values } };
+  }
+  for (const [name, type] of Object.entries(types)) {
+    if (type.promotesTo !== null && !types[type.promotesTo]) {
+      throw new PlinthError('CONFIG_INVALID', `config key 'environments.types.${name}.promotesTo' names '${type.promotesTo}', which is not an environment type (known: ${Object.keys(types).join(', ')})`, {
+        location: { field: `environments.types.${name}.promotesTo` },
+      });
+    }
+  }
+  return {
+    runtime: raw?.runtime ?? 'local',
+    readinessTimeoutSeconds: raw?.readinessTimeoutSeconds ?? 60,
+    proxy: { host: raw?.proxy?.host ?? '127.0.0.1', port: raw?.proxy?.port ?? 7080 },
+    types,
+    resourceDefinitions: raw?.resourceDefinitions ?? [],
+  };
 }

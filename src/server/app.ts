@@ -16,6 +16,7 @@ import { registerAuthRoutes } from '../auth/routes.js';
 import { registerCatalogRoutes } from '../catalog/routes.js';
 import { registerGitHttpRoutes, registerRepositoryRoutes } from '../repositories/routes.js';
 import { registerTemplateRoutes } from '../templates/routes.js';
+import { registerDeploymentRoutes, registerEnvironmentRoutes, registerReleaseRoutes, registerResourceRoutes } from '../environments/routes.js';
 import type { QueueWorker } from '../store/queue/worker.js';
 import type { Platform } from './platform.js';
 import { routeAccess, type RouteAccess } from '../auth/route-access.js';
@@ -116,6 +117,11 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
       registerJobRoutes(api, platform);
       await api.register(async (repositoryApi) => registerRepositoryRoutes(repositoryApi, platform), { prefix: '/repositories' });
       await api.register(async (scaffolderApi) => registerTemplateRoutes(scaffolderApi, { store: platform.store, templates: platform.templates }), { prefix: '/scaffolder/v2' });
+      const environmentDeps = { store: platform.store, authorizer: platform.authorizer, environments: platform.environments.environments, deployments: platform.environments.deployments };
+      await api.register(async (environmentApi) => registerEnvironmentRoutes(environmentApi, environmentDeps), { prefix: '/environments' });
+      await api.register(async (releaseApi) => registerReleaseRoutes(releaseApi, environmentDeps), { prefix: '/releases' });
+      await api.register(async (deploymentApi) => registerDeploymentRoutes(deploymentApi, environmentDeps), { prefix: '/deployments' });
+      await api.register(async (resourceApi) => registerResourceRoutes(resourceApi, environmentDeps), { prefix: '/resources' });
       await api.register(async (catalogApi) => registerCatalogRoutes(catalogApi, { store: platform.store, authorizer: platform.authorizer, catalog: platform.catalog, webhookSecret: platform.config.catalog.webhookSecret }), { prefix: '/catalog' });
     },
     { prefix: '/api' },

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { createHmac } from 'node:crypto';
 import type { PlinthConfig } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { openStore, describeDatabase, type Store } from '../store/store.js';
@@ -24,13 +25,17 @@ import { templateActions } from '../templates/actions.js';
 import { TemplateService } from '../templates/service.js';
 import type { TemplateEntity } from '../templates/template-spec.js';
 import { createScaffolderActions } from '../templates/scaffolder-actions/builtin-actions.js';
+import { createEnvironmentCapability, environmentActions, environmentMigrations, environmentPermissionRules, type EnvironmentCapability } from '../environments/index.js';
+import { createResourceDrivers, DEFAULT_RESOURCE_DRIVERS_CONFIG } from '../resources/index.js';
+import { validateResourceDefinitions } from '../environments/resource-definitions.js';
+import type { CatalogTables } from '../catalog/tables.js';
 
 /** Every capability's migrations, in their global order. */
-export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations, ...catalogMigrations, ...repositoryMigrations, ...templateMigrations].sort((a, b) => a.name.localeCompare(b.name));
+export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations, ...catalogMigrations, ...repositoryMigrations, ...templateMigrations, ...environmentMigrations].sort((a, b) => a.name.localeCompare(b.name));
 
 /** Every capability's job handlers. */
 export function jobHandlersOf(platform: Platform): JobHandler[] {
-  return [...platform.catalog.jobHandlers(), ...platform.templates.jobHandlers()];
+  return [...platform.catalog.jobHandlers(), ...platform.templates.jobHandlers(), ...platform.environments.jobHandlers()];
 }
 
 /**
@@ -47,6 +52,8 @@ export interface Platform {
   catalog: CatalogService;
   repositories: RepositoryService;
   templates: TemplateService;
+  /** Environments, releases, deployments and the local runtime (with its reverse proxy). */
+  environments: EnvironmentCapability;
   jobObservers: Array<(finished: JobFinished) => void>;
   close(): Promise<void>;
 }
@@ -76,7 +83,8 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     await store.destroy();
     throw error;
   }
-  const secretBox = createSecretBox(loadSecretKey(config));
+  const secretKey = loadSecretKey(config);
+  const secretBox = createSecretBox(secretKey);
   const authorizer = createAuthorizer(store);
   authorizer.defineActions(authActions);
   authorizer.defineActions(catalogActions);
@@ -96,6 +104,28 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
   });
   await catalog.reloadKinds();
   const templates = createTemplateService(config, { store, secretBox, logger, catalog, repositories });
+  authorizer.defineActions(environmentActions);
+  environmentPermissionRules.forEach((rule) => authorizer.addRule(rule));
+  const catalogDb = store.db.withTables<CatalogTables>();
+  const drivers = createResourceDrivers({ dataDir: config.dataDir, passwordSeed: createHmac('sha256', secretKey).update('resource-passwords').digest('hex'), ...DEFAULT_RESOURCE_DRIVERS_CONFIG });
+  const resourceDefinitions = () =>
+    validateResourceDefinitions(config.environments.resourceDefinitions, drivers, (at) => ({ field: ['environments.resourceDefinitions', ...at].join('.') }));
+  resourceDefinitions();
+  const environments = createEnvironmentCapability({
+    store,
+    secretBox,
+    config: config.environments,
+    dataDir: config.dataDir,
+    logger,
+    drivers,
+    definitions: resourceDefinitions,
+    // Approvals go to the owner the catalog gives the component (`spec.owner`).
+    ownerOfComponent: async (component) => {
+      const owner = (await findEntityByRef(catalogDb, `component:default/${component}`))?.spec?.owner;
+      if (typeof owner !== 'string') return undefined;
+      return owner.includes(':') ? (owner.includes('/') ? owner : owner.replace(':', ':default/')) : `group:default/${owner}`;
+    },
+  });
   return {
     config,
     logger,
@@ -106,8 +136,12 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     catalog,
     repositories,
     templates,
+    environments,
     jobObservers: [],
-    close: () => store.destroy(),
+    close: async () => {
+      await environments.close();
+      await store.destroy();
+    },
   };
 }
 
@@ -182,6 +216,8 @@ export async function startQueueWorker(platform: Platform, handlers: JobHandler[
  */
 export async function startCapabilities(platform: Platform): Promise<{ stop(): Promise<void> }> {
   await platform.catalog.registerConfigLocations();
+  // Workloads run where deployments run: in the process with queue workers.
+  if (platform.config.workers.enabled) await platform.environments.start();
   const pushes = await subscribeToEvents(
     platform.store,
     'catalog:refresh-on-push',

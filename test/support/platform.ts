@@ -16,7 +16,8 @@ export interface TestPlatform {
 /** A migrated platform on a fresh database, logging only warnings. */
 export async function createTestPlatform(database: TestDatabase, adjust: (config: PlinthConfig) => void = () => {}): Promise<TestPlatform> {
   const created = await database.create();
-  const config = loadConfig({ env: {}, overrides: { dataDir: created.dataDir, databaseUrl: created.databaseUrl, logLevel: 'warn' } });
+  // Proxy port 0: parallel tests must not race for the local runtime's default port (7080).
+  const config = loadConfig({ env: {}, overrides: { dataDir: created.dataDir, databaseUrl: created.databaseUrl, logLevel: 'warn', 'environments.proxy.port': 0 } });
   adjust(config);
   const platform = await createPlatform(config);
   return {

@@ -39,6 +39,8 @@ function cleanEnv(): NodeJS.ProcessEnv {
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('PLINTH_')) env[key] = value;
   env.XDG_CONFIG_HOME = mkdtempSync(path.join(tmpdir(), 'plinth-home-'));
   env.PLINTH_LOG_LEVEL = 'warn';
+  // Servers of parallel tests must not race for the local runtime's default proxy port (7080).
+  env.PLINTH_PROXY_PORT = '0';
   return env;
 }
 

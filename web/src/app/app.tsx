@@ -24,7 +24,7 @@ const PAGES: Array<[path: string, render: (pathname: string) => ReactNode]> = [
   ['/repositories', (pathname) => <RepositoriesPage pathname={pathname} />],
   ['/create', (pathname) => <CreatePage pathname={pathname} />],
   ['/pipelines', () => <PipelinesPage />],
-  ['/environments', () => <EnvironmentsPage />],
+  ['/environments', (pathname) => <EnvironmentsPage pathname={pathname} />],
   ['/scorecards', () => <ScorecardsPage />],
   ['/insights', () => <InsightsPage />],
   ['/admin', (pathname) => <AdminPage pathname={pathname} />],

@@ -1,15 +1,8 @@
-import { ComingSoon } from '../../components/coming-soon.js';
+import { EnvironmentDetailPage } from './environment-detail.js';
+import { EnvironmentsOverview } from './environments-overview.js';
 
-export function EnvironmentsPage() {
-  return (
-    <ComingSoon
-      title="Environments"
-      coming="Environments will show where each service runs — development, staging, production — with its databases and current release, and let you deploy, promote and roll back."
-      today={[
-        <>
-          Describe what each workload needs (containers, ports, databases) in a <code>score.yaml</code> (Score, <code>score.dev/v1b1</code>) next to its code.
-        </>,
-      ]}
-    />
-  );
+/** /environments (matrix, environments, approvals) and /environments/<name>. */
+export function EnvironmentsPage({ pathname }: { pathname: string }) {
+  const name = decodeURIComponent(pathname.slice('/environments/'.length).split('/')[0] ?? '');
+  return name ? <EnvironmentDetailPage name={name} /> : <EnvironmentsOverview />;
 }
