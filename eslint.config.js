@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', '.ci/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', '.ci/**', '.data/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'bin/**', 'bench/**', 'test/**', '**/*.test.ts'],
+    files: ['scripts/**', 'bin/**', 'bench/**', 'test/**', 'examples/**', '**/*.test.ts'],
     rules: { 'no-console': 'off' },
   },
 );
