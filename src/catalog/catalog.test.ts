@@ -121,6 +121,11 @@ describe.each(testDatabases)('catalog on $name', (database) => {
     expect(found.body.items).toEqual([{ metadata: { name: 'ledger' } }]);
     const tagged = await call('GET', '/entities/by-query?fullTextFilterTerm=payments&filter=kind=component&fields=metadata.name');
     expect(tagged.body.totalItems).toBe(2);
+    // fullTextFilterFields: the term must occur in one of the named fields.
+    const named = await call('GET', '/entities/by-query?fullTextFilterTerm=payments&fullTextFilterFields=metadata.name,metadata.title&filter=kind=component&fields=metadata.name');
+    expect(named.body.items).toEqual([{ metadata: { name: 'payments' } }]);
+    const percent = await call('GET', '/entities/by-query?fullTextFilterTerm=pay%25&fullTextFilterFields=metadata.name&fields=metadata.name');
+    expect(percent.body.items).toEqual([]);
   });
 
   it('answers by-refs in order with null for unknown refs, and facets with counts', async () => {

@@ -67,6 +67,8 @@ export interface EntityQuery {
   orderField?: { field: string; order: 'asc' | 'desc' };
   limit: number;
   fullTextFilterTerm?: string;
+  /** Fields (search keys) the term must occur in, as a substring (Backstage's `fullTextFilterFields`). */
+  fullTextFilterFields?: string[];
 }
 
 interface Cursor {
@@ -107,6 +109,20 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
     let q = db.selectFrom('catalog_entities as e');
     if (query.filter.length) q = q.where((eb) => filterExpression(eb as unknown as EntitiesBuilder, query.filter));
     if (terms.length) q = q.where('e.id', 'in', sql<number>`(${adapter.fullTextMatchingIds(CATALOG_FULL_TEXT_TABLE, terms)})`);
+    const fields = query.fullTextFilterFields;
+    if (terms.length && fields?.length) {
+      // The full-text index finds candidates fast; the named fields must then hold the term.
+      const pattern = `%${query.fullTextFilterTerm!.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      q = q.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('catalog_search as t')
+            .select('t.entity_id')
+            .whereRef('t.entity_id', '=', 'e.id')
+            .where('t.key', 'in', fields)
+            .where(sql<boolean>`t.value like ${pattern} escape '\\'`),
+        ),
+      );
+    }
     return q;
   };
   const sortKey = column

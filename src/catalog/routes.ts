@@ -81,6 +81,8 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRouteDe
         limit: q.limit ?? 20,
         fullTextFilterTerm: q.fullTextFilterTerm?.trim() || undefined,
       };
+      const fullTextFields = asList(q.fullTextFilterFields).flatMap((f) => f.split(',')).map((f) => f.trim().toLowerCase()).filter(Boolean);
+      if (query.fullTextFilterTerm && fullTextFields.length) query.fullTextFilterFields = fullTextFields;
       if (orderParts.length) {
         const order = orderParts[1]?.toLowerCase() ?? 'asc';
         if (order !== 'asc' && order !== 'desc') throw new PlinthError('CATALOG_FILTER_INVALID', `orderField order must be asc or desc, got '${orderParts[1]}'`, { location: { field: '/query/orderField' } });
