@@ -18,7 +18,7 @@ import type { DeploymentView } from './model.js';
 
 export { environmentMigrations } from './migrations.js';
 export { environmentActions, environmentPermissionRules } from './actions.js';
-export { createEnvironmentInputSchema, createEnvironmentOutputSchema } from './service.js';
+export { createEnvironmentInputSchema, createEnvironmentOutputSchema, type CreateEnvironmentInput } from './service.js';
 export type { EnvironmentService } from './service.js';
 export type { DeploymentService } from './deployments.js';
 

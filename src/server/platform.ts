@@ -23,8 +23,10 @@ import { findEntityByRef } from '../catalog/query-entities.js';
 import { templateMigrations } from '../templates/migrations.js';
 import { templateActions } from '../templates/actions.js';
 import { TemplateService } from '../templates/service.js';
-import type { TemplateEntity } from '../templates/template-spec.js';
+import type { JsonSchema, TemplateEntity } from '../templates/template-spec.js';
+import type { ScaffolderAction } from '../templates/scaffolder-action.js';
 import { createScaffolderActions } from '../templates/scaffolder-actions/builtin-actions.js';
+import { createEnvironmentInputSchema, createEnvironmentOutputSchema, type CreateEnvironmentInput } from '../environments/index.js';
 import { createEnvironmentCapability, environmentActions, environmentMigrations, environmentPermissionRules, type EnvironmentCapability } from '../environments/index.js';
 import { createResourceDrivers, DEFAULT_RESOURCE_DRIVERS_CONFIG } from '../resources/index.js';
 import { validateResourceDefinitions } from '../environments/resource-definitions.js';
@@ -103,7 +105,6 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     localRepository: (url) => repositories.localGitDirOf(url),
   });
   await catalog.reloadKinds();
-  const templates = createTemplateService(config, { store, secretBox, logger, catalog, repositories });
   authorizer.defineActions(environmentActions);
   environmentPermissionRules.forEach((rule) => authorizer.addRule(rule));
   const catalogDb = store.db.withTables<CatalogTables>();
@@ -126,6 +127,7 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
       return owner.includes(':') ? (owner.includes('/') ? owner : owner.replace(':', ':default/')) : `group:default/${owner}`;
     },
   });
+  const templates = createTemplateService(config, { store, secretBox, logger, catalog, repositories, capabilityActions: [environmentCreateAction(environments)] });
   return {
     config,
     logger,
@@ -146,9 +148,31 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
 }
 
 /** The scaffolder, wired to the catalog and hosted repositories through the functions it needs. */
+/** The scaffolder action `environment:create`: templates create (or clone) an environment. */
+function environmentCreateAction(environments: EnvironmentCapability): ScaffolderAction<CreateEnvironmentInput> {
+  return {
+    id: 'environment:create',
+    description: 'Creates an environment (or clones one, deploying what runs there); outputs name, type, expiresAt and the deployments started',
+    schema: { input: createEnvironmentInputSchema as JsonSchema, output: createEnvironmentOutputSchema as JsonSchema },
+    supportsDryRun: true,
+    async handler(ctx) {
+      if (ctx.isDryRun) {
+        ctx.log(`would create environment ${ctx.input.name} of type ${ctx.input.type}${ctx.input.cloneFrom ? ` from ${ctx.input.cloneFrom}` : ''}`);
+        ctx.output('name', ctx.input.name);
+        ctx.output('type', ctx.input.type);
+        return;
+      }
+      // The task runs for its creator, who needed the member role to run a template.
+      const created = await environments.createEnvironment(ctx.input, { type: 'user', id: ctx.user.ref, ref: ctx.user.ref, name: ctx.user.ref, role: 'member', groups: [] });
+      ctx.log(`created environment ${created.name} (${created.type})${created.deployments.length ? `, deploying ${created.deployments.length} release(s)` : ''}`);
+      for (const [name, value] of Object.entries(created)) ctx.output(name, value);
+    },
+  };
+}
+
 function createTemplateService(
   config: PlinthConfig,
-  deps: { store: Store; secretBox: SecretBox; logger: Logger; catalog: CatalogService; repositories: RepositoryService },
+  deps: { store: Store; secretBox: SecretBox; logger: Logger; catalog: CatalogService; repositories: RepositoryService; capabilityActions: ScaffolderAction[] },
 ): TemplateService {
   const { catalog, repositories } = deps;
   const getEntity = (ref: string) => findEntityByRef(catalog.db, ref);
@@ -176,6 +200,7 @@ function createTemplateService(
     },
     github: config.templates.github,
     commandActions: config.templates.actions,
+    capabilityActions: deps.capabilityActions,
   });
   return new TemplateService({
     store: deps.store,

@@ -188,6 +188,20 @@ describe.each(testDatabases)('templates end to end on $name', (database) => {
     expect(notAgain.status).toBe(409);
   });
 
+  it('creates an environment with the environment:create action', async () => {
+    await t.platform.catalog.addLocation(
+      { type: 'file', target: writeTemplate('preview-env', [{ id: 'env', action: 'environment:create', input: { name: 'pr-${{ parameters.number }}', type: 'preview' } }], { properties: { number: { type: 'integer' } } }, { text: [{ title: 'env', content: '${{ steps.env.output.name }} (${{ steps.env.output.type }})' }] }) },
+      'user:default/admin',
+    );
+    const created = await api('POST', '/scaffolder/v2/tasks', member, { templateRef: 'template:default/preview-env', values: { number: 7 } });
+    const task = await waitForTask(created.body.id);
+    expect({ status: task.status, error: task.error }).toEqual({ status: 'completed', error: null });
+    expect(task.output).toMatchObject({ text: [{ title: 'env', content: 'pr-7 (preview)' }] });
+    const environment = await api('GET', '/environments/pr-7', member);
+    expect(environment.status).toBe(200);
+    expect(environment.body).toMatchObject({ name: 'pr-7', type: 'preview' });
+  });
+
   it('cancels a running task', async () => {
     await t.platform.catalog.addLocation({ type: 'file', target: writeTemplate('slow', [{ id: 'wait', action: 'debug:wait', input: { seconds: 30 } }]) }, 'user:default/admin');
     const created = await api('POST', '/scaffolder/v2/tasks', member, { templateRef: 'template:default/slow', values: {} });

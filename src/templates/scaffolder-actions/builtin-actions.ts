@@ -16,6 +16,8 @@ export interface ScaffolderActionDeps {
   github: GithubHostConfig[];
   /** Actions from plinth.yaml's templates.actions. */
   commandActions: CommandActionConfig[];
+  /** Actions other capabilities offer templates (wired by the server: `environment:create`). */
+  capabilityActions?: ScaffolderAction[];
 }
 
 /** Every action templates may call: the built-in ones, then the configured command actions. */
@@ -26,6 +28,7 @@ export function createScaffolderActions(deps: ScaffolderActionDeps): ScaffolderA
     ...createDebugActions(),
     ...createCatalogActions(deps.catalog),
     ...createPublishActions({ repositories: deps.repositories, gitCredentials: deps.source.gitCredentials, github: deps.github }),
+    ...(deps.capabilityActions ?? []),
   ];
   const ids = new Set(builtIn.map((action) => action.id));
   const configured = deps.commandActions.map((config, index) => {
