@@ -6,6 +6,8 @@ import { registerTokenCommands } from './commands/token.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerCatalogCommands } from './commands/catalog.js';
 import { registerRepoCommands } from './commands/repo.js';
+import { registerRunCommands } from './commands/run.js';
+import { registerRunLocalCommand } from './commands/run-local.js';
 
 export function createProgram(): Command {
   const program = new Command('plinth')
@@ -21,6 +23,8 @@ export function createProgram(): Command {
   registerLoginCommand(program);
   registerCatalogCommands(program);
   registerRepoCommands(program);
+  registerRunCommands(program);
+  registerRunLocalCommand(program);
   return program;
 }
 
@@ -29,7 +33,8 @@ export async function runCli(argv: string[]): Promise<number> {
   const program = createProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A command may end with a status of its own (`run logs -f` of a failed run exits 1).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version end with exit code 0; usage errors were printed by commander.

@@ -43,6 +43,18 @@ export interface PlinthConfig {
   /** Load the demo organisation from examples/ at start. */
   demo: boolean;
   catalog: CatalogConfig;
+  pipelines: PipelinesConfig;
+}
+
+export interface PipelinesConfig {
+  /** `runs-on` labels that stand for local runner labels (`ubuntu-latest: [linux]`). */
+  labelAliases: Record<string, string[]>;
+  /** Remote git repositories whose push webhooks start runs. */
+  remotes: Array<{ name: string; url: string; token?: string }>;
+  /** Secret of the pipelines push webhooks (HMAC-SHA256 or GitLab token). */
+  webhookSecret?: string;
+  /** Days an uploaded artifact is kept unless the upload asks for fewer. */
+  artifactRetentionDays: number;
 }
 
 export interface CatalogConfig {
@@ -91,6 +103,24 @@ const configSchema = {
           items: { type: 'object', additionalProperties: false, required: ['urlPrefix', 'token'], properties: { urlPrefix: { type: 'string', minLength: 1 }, token: { type: 'string', minLength: 1 } } },
         },
         kinds: { type: 'array', items: { type: 'object' } },
+      },
+    },
+    pipelines: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        labelAliases: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string', minLength: 1 } } },
+        remotes: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'url'],
+            properties: { name: { type: 'string', pattern: '^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$' }, url: { type: 'string', minLength: 1 }, token: { type: 'string', minLength: 1 } },
+          },
+        },
+        webhookSecret: { type: 'string', minLength: 8 },
+        artifactRetentionDays: { type: 'integer', minimum: 1, maximum: 3650 },
       },
     },
     workers: {
@@ -144,6 +174,7 @@ export const CONFIG_ENVIRONMENT: Record<string, { key: string[]; type: 'string' 
   PLINTH_WORKER_LABELS: { key: ['workers', 'labels'], type: 'list' },
   PLINTH_GUEST_ROLE: { key: ['auth', 'guest', 'role'], type: 'string' },
   PLINTH_CATALOG_WEBHOOK_SECRET: { key: ['catalog', 'webhookSecret'], type: 'string' },
+  PLINTH_PIPELINES_WEBHOOK_SECRET: { key: ['pipelines', 'webhookSecret'], type: 'string' },
 };
 
 export interface LoadConfigOptions {
@@ -278,6 +309,7 @@ interface RawConfig {
   logLevel?: PlinthConfig['logLevel'];
   demo?: boolean;
   catalog?: Partial<CatalogConfig>;
+  pipelines?: Partial<PipelinesConfig>;
   workers?: Partial<PlinthConfig['workers']>;
   auth?: { guest?: Partial<PlinthConfig['auth']['guest']>; sessionTtlHours?: number; oidc?: Partial<OidcConfig> & { issuer: string; clientId: string } };
 }
@@ -303,6 +335,12 @@ function withDefaults(value: Record<string, unknown>, cwd: string): PlinthConfig
       webhookSecret: raw.catalog?.webhookSecret,
       gitCredentials: raw.catalog?.gitCredentials ?? [],
       kinds: raw.catalog?.kinds ?? [],
+    },
+    pipelines: {
+      labelAliases: raw.pipelines?.labelAliases ?? { 'ubuntu-latest': ['linux'], 'ubuntu-24.04': ['linux'], 'ubuntu-22.04': ['linux'] },
+      remotes: raw.pipelines?.remotes ?? [],
+      webhookSecret: raw.pipelines?.webhookSecret,
+      artifactRetentionDays: raw.pipelines?.artifactRetentionDays ?? 90,
     },
     workers: {
       enabled: raw.workers?.enabled ?? true,

@@ -15,6 +15,7 @@ import { authDb } from '../auth/users.js';
 import { registerAuthRoutes } from '../auth/routes.js';
 import { registerCatalogRoutes } from '../catalog/routes.js';
 import { registerGitHttpRoutes, registerRepositoryRoutes } from '../repositories/routes.js';
+import { registerPipelineRoutes } from '../pipelines/routes.js';
 import type { QueueWorker } from '../store/queue/worker.js';
 import type { Platform } from './platform.js';
 import { routeAccess, type RouteAccess } from '../auth/route-access.js';
@@ -114,6 +115,7 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
       registerEventRoutes(api, platform);
       registerJobRoutes(api, platform);
       await api.register(async (repositoryApi) => registerRepositoryRoutes(repositoryApi, platform), { prefix: '/repositories' });
+      await api.register(async (pipelineApi) => registerPipelineRoutes(pipelineApi, { pipelines: platform.pipelines, authorizer: platform.authorizer }), { prefix: '/pipelines' });
       await api.register(async (catalogApi) => registerCatalogRoutes(catalogApi, { store: platform.store, authorizer: platform.authorizer, catalog: platform.catalog, webhookSecret: platform.config.catalog.webhookSecret }), { prefix: '/catalog' });
     },
     { prefix: '/api' },

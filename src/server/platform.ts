@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { PlinthConfig } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { openStore, describeDatabase, type Store } from '../store/store.js';
@@ -17,13 +18,20 @@ import { CatalogService } from '../catalog/service.js';
 import { repositoryMigrations } from '../repositories/migrations.js';
 import { repositoryActions, repositoryPermissionRules } from '../repositories/actions.js';
 import { RepositoryService } from '../repositories/service.js';
+import { pipelineMigrations } from '../pipelines/migrations.js';
+import { pipelineActions } from '../pipelines/actions.js';
+import { PipelineService } from '../pipelines/service.js';
+import { pipelineJobHandlers } from '../pipelines/job-handler.js';
+import { startPipelineTriggers } from '../pipelines/triggers.js';
+import { createRepositorySource } from '../pipelines/repository-source.js';
+import { runnerQueuesFor } from '../pipelines/model.js';
 
 /** Every capability's migrations, in their global order. */
-export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations, ...catalogMigrations, ...repositoryMigrations].sort((a, b) => a.name.localeCompare(b.name));
+export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations, ...catalogMigrations, ...repositoryMigrations, ...pipelineMigrations].sort((a, b) => a.name.localeCompare(b.name));
 
 /** Every capability's job handlers. */
 export function jobHandlersOf(platform: Platform): JobHandler[] {
-  return [...platform.catalog.jobHandlers()];
+  return [...platform.catalog.jobHandlers(), ...pipelineJobHandlers(platform.pipelines)];
 }
 
 /**
@@ -39,6 +47,7 @@ export interface Platform {
   masker: SecretMasker;
   catalog: CatalogService;
   repositories: RepositoryService;
+  pipelines: PipelineService;
   jobObservers: Array<(finished: JobFinished) => void>;
   close(): Promise<void>;
 }
@@ -85,6 +94,16 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     localRepository: (url) => repositories.localGitDirOf(url),
   });
   await catalog.reloadKinds();
+  authorizer.defineActions(pipelineActions);
+  const pipelines = new PipelineService({
+    store,
+    config: config.pipelines,
+    dataDir: config.dataDir,
+    publicUrl: () => config.publicUrl,
+    secretBox,
+    logger: logger.child({ component: 'pipelines' }),
+    sources: createRepositorySource(repositories, config.pipelines.remotes, path.join(config.dataDir, 'pipelines', 'mirrors')),
+  });
   return {
     config,
     logger,
@@ -94,6 +113,7 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     masker,
     catalog,
     repositories,
+    pipelines,
     jobObservers: [],
     close: () => store.destroy(),
   };
@@ -104,7 +124,7 @@ export async function startQueueWorker(platform: Platform, handlers: JobHandler[
   const { config } = platform;
   const worker = createWorker(platform.store, {
     handlers,
-    queues: ['default', ...config.workers.labels.map((label) => `label:${label}`)],
+    queues: ['default', ...runnerQueuesFor(config.workers.labels)],
     labels: config.workers.labels,
     concurrency: config.workers.concurrency,
     leaseMs: config.workers.leaseSeconds * 1000,
@@ -131,5 +151,11 @@ export async function startCapabilities(platform: Platform): Promise<{ stop(): P
     },
     { types: ['git:pushed'], onError: (error) => platform.logger.warn({ err: error }, 'catalog push subscriber failed') },
   );
-  return { stop: () => pushes.stop() };
+  const pipelineTriggers = await startPipelineTriggers(platform.pipelines, platform.logger.child({ component: 'pipelines' }));
+  return {
+    stop: async () => {
+      await pushes.stop();
+      await pipelineTriggers.stop();
+    },
+  };
 }

@@ -21,7 +21,7 @@ import { ThemeToggle } from './theme-toggle.js';
 const PAGES: Array<[path: string, render: (pathname: string) => ReactNode]> = [
   ['/catalog', (pathname) => <CatalogPage pathname={pathname} />],
   ['/create', () => <CreatePage />],
-  ['/pipelines', () => <PipelinesPage />],
+  ['/pipelines', (pathname) => <PipelinesPage pathname={pathname} />],
   ['/environments', () => <EnvironmentsPage />],
   ['/scorecards', () => <ScorecardsPage />],
   ['/insights', () => <InsightsPage />],

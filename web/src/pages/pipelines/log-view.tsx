@@ -1,0 +1,110 @@
+import { Fragment, useMemo, useState, type ReactNode } from 'react';
+import type { LogLine } from '../../api/pipelines.js';
+import { parseAnsi } from './ansi.js';
+
+interface LogGroup {
+  title: string;
+  lines: LogLine[];
+  /** The line number of the `::group::` line, for its anchor. */
+  line: number;
+}
+
+type LogItem = { kind: 'line'; line: LogLine } | { kind: 'group'; group: LogGroup };
+
+/** `::group::title` … `::endgroup::` become collapsible sections; other lines stay as they are. */
+function groupLines(lines: LogLine[]): LogItem[] {
+  const items: LogItem[] = [];
+  let open: LogGroup | undefined;
+  for (const line of lines) {
+    const start = /^::group::(.*)$/.exec(line.text);
+    if (start) {
+      open = { title: start[1] ?? '', lines: [], line: line.line };
+      items.push({ kind: 'group', group: open });
+    } else if (line.text === '::endgroup::') {
+      open = undefined;
+    } else if (open) {
+      open.lines.push(line);
+    } else {
+      items.push({ kind: 'line', line });
+    }
+  }
+  return items;
+}
+
+function highlight(text: string, term: string): ReactNode {
+  if (!term) return text;
+  const lower = text.toLowerCase();
+  const parts: ReactNode[] = [];
+  let from = 0;
+  for (let at = lower.indexOf(term); at >= 0; at = lower.indexOf(term, from)) {
+    parts.push(text.slice(from, at), <mark key={at}>{text.slice(at, at + term.length)}</mark>);
+    from = at + term.length;
+  }
+  parts.push(text.slice(from));
+  return parts;
+}
+
+function LogLineView({ line, term, prefix }: { line: LogLine; term: string; prefix: string }) {
+  const { segments } = parseAnsi(line.text);
+  const level = /^##\[(error|warning)\]|^::(error|warning|notice)/.exec(line.text)?.slice(1).find(Boolean);
+  return (
+    <div className={`log__line${level ? ` log__line--${level}` : ''}`} id={`${prefix}-L${line.line}`} data-line={line.line}>
+      <a className="log__number" href={`#${prefix}-L${line.line}`} aria-label={`Line ${line.line}`}>
+        {line.line}
+      </a>
+      <span className="log__text">
+        {segments.map((segment, i) => (
+          <span key={i} className={segment.classes.join(' ') || undefined}>
+            {highlight(segment.text, term)}
+          </span>
+        ))}
+      </span>
+    </div>
+  );
+}
+
+/**
+ * A job's log: ANSI colours, collapsible `::group::` sections, line anchors, and a search that
+ * keeps only matching lines (and the groups holding them, opened).
+ */
+export function LogView({ lines, jobId, live }: { lines: LogLine[]; jobId: number; live: boolean }) {
+  const [query, setQuery] = useState('');
+  const term = query.trim().toLowerCase();
+  const items = useMemo(() => groupLines(lines), [lines]);
+  const matches = (line: LogLine) => !term || line.text.toLowerCase().includes(term);
+  const matchCount = term ? lines.filter(matches).length : 0;
+  const prefix = `job-${jobId}`;
+  return (
+    <div className="log" data-job-id={jobId}>
+      <div className="log__toolbar">
+        <label className="visually-hidden" htmlFor={`${prefix}-search`}>
+          Search the log
+        </label>
+        <input id={`${prefix}-search`} type="search" placeholder="Search the log" value={query} onChange={(event) => setQuery(event.target.value)} />
+        <span className="muted small" aria-live="polite">
+          {term ? `${matchCount} matching ${matchCount === 1 ? 'line' : 'lines'}` : `${lines.length} lines`}
+          {live ? ' · live' : ''}
+        </span>
+      </div>
+      <div className="log__body" role="log" aria-live={live ? 'polite' : 'off'} aria-label="Job log">
+        {lines.length === 0 && <p className="muted log__empty">{live ? 'Waiting for output…' : 'No output.'}</p>}
+        {items.map((item) =>
+          item.kind === 'line' ? (
+            matches(item.line) && <LogLineView key={item.line.line} line={item.line} term={term} prefix={prefix} />
+          ) : (
+            <Fragment key={`g${item.group.line}`}>
+              {(!term || item.group.lines.some(matches) || item.group.title.toLowerCase().includes(term)) && (
+                <details className="log__group" open={term ? true : undefined}>
+                  <summary id={`${prefix}-L${item.group.line}`}>{highlight(item.group.title, term)}</summary>
+                  {item.group.lines.filter(matches).map((line) => (
+                    <LogLineView key={line.line} line={line} term={term} prefix={prefix} />
+                  ))}
+                </details>
+              )}
+            </Fragment>
+          ),
+        )}
+      </div>
+    </div>
+  );
+}
