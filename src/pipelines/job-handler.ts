@@ -141,6 +141,8 @@ async function runPipelineJob(service: PipelineService, queued: RunningJob<Pipel
 async function finishJob(service: PipelineService, runId: number, jobId: number, queueAttempt: number | null, result: JobOutcome): Promise<void> {
   await service.deps.store.transaction(async (storeTrx) => {
     const trx = storeTrx.withTables<PipelineTables>() as Kysely<PipelineTables>;
+    // The run's lock first, as every change to a run's jobs takes it (no lock-order deadlocks).
+    await service.lockRun(trx, runId);
     let update = trx
       .updateTable('pipeline_jobs')
       .set({

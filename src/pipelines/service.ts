@@ -136,6 +136,22 @@ export class PipelineService {
     );
   }
 
+  /**
+   * Reads a run in a transaction, holding its row lock where the database has row locks: jobs of
+   * one run finishing at the same moment then move the run forward one after the other, each
+   * seeing the other's result (on SQLite the write transaction already serialises them).
+   */
+  async lockRun(trx: Db, id: number): Promise<RunRow> {
+    const row = await trx
+      .selectFrom('pipeline_runs')
+      .selectAll()
+      .where('id', '=', id)
+      .$if(this.deps.store.adapter.supportsSkipLocked, (qb) => qb.forUpdate())
+      .executeTakeFirst();
+    if (!row) throw new PlinthError('PIPELINE_RUN_NOT_FOUND', `no pipeline run ${id}`);
+    return row;
+  }
+
   private async runRow(db: Db, id: number): Promise<RunRow> {
     const row = await db.selectFrom('pipeline_runs').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new PlinthError('PIPELINE_RUN_NOT_FOUND', `no pipeline run ${id}`);
@@ -270,7 +286,7 @@ export class PipelineService {
    * when every job has. Safe to call any number of times.
    */
   async advanceRun(trx: Db, runId: number): Promise<void> {
-    const run = await this.runRow(trx, runId);
+    const run = await this.lockRun(trx, runId);
     if (run.status === 'completed') return;
     if (run.concurrency_group && run.status === 'queued') {
       const ahead = await trx.selectFrom('pipeline_runs').select('id').where('concurrency_group', '=', run.concurrency_group).where('status', '!=', 'completed').where('id', '<', run.id).executeTakeFirst();
@@ -351,13 +367,14 @@ export class PipelineService {
   async cancelRun(runId: number, actor: string): Promise<RunView> {
     const running = await this.deps.store.transaction(async (storeTrx) => {
       const trx = storeTrx.withTables<PipelineTables>();
-      const run = await this.runRow(trx, runId);
+      const run = await this.lockRun(trx, runId);
       if (run.status === 'completed') throw new PlinthError('PIPELINE_RUN_NOT_CANCELLABLE', `run ${runId} has completed already (${run.conclusion})`);
       const now = Date.now();
       await trx.updateTable('pipeline_runs').set({ conclusion: 'cancelled', updated_at: now }).where('id', '=', run.id).execute();
       const jobs = await trx.selectFrom('pipeline_jobs').select(['id', 'status', 'queue_job_id']).where('run_id', '=', run.id).where('attempt', '=', run.attempt).where('status', '!=', 'completed').execute();
       const waiting = jobs.filter((j) => j.status !== 'in_progress').map((j) => Number(j.id));
-      if (waiting.length) await trx.updateTable('pipeline_jobs').set({ status: 'completed', conclusion: 'cancelled', completed_at: now }).where('id', 'in', waiting).execute();
+      // A runner may have claimed one meanwhile: that one is stopped through its queue job below.
+      if (waiting.length) await trx.updateTable('pipeline_jobs').set({ status: 'completed', conclusion: 'cancelled', completed_at: now }).where('id', 'in', waiting).where('status', 'in', ['pending', 'queued']).execute();
       await appendEvent(this.deps.store, { type: 'pipeline:run-cancel-requested', subject: `pipeline-run:${run.id}`, actor, payload: {} }, asStore(trx));
       await this.advanceRun(trx, run.id);
       return jobs.filter((j) => j.queue_job_id !== null);
@@ -371,7 +388,7 @@ export class PipelineService {
   async rerun(runId: number, mode: 'all' | 'failed', actor: string): Promise<RunView> {
     await this.deps.store.transaction(async (storeTrx) => {
       const trx = storeTrx.withTables<PipelineTables>();
-      const run = await this.runRow(trx, runId);
+      const run = await this.lockRun(trx, runId);
       if (run.status !== 'completed') throw new PlinthError('PIPELINE_RUN_NOT_RERUNNABLE', `run ${runId} is ${run.status}; only completed runs can be re-run`);
       const previous = await trx.selectFrom('pipeline_jobs').selectAll().where('run_id', '=', run.id).where('attempt', '=', run.attempt).orderBy('id').execute();
       const parsed = await parseWorkflow(run.workflow_source, run.workflow_path);

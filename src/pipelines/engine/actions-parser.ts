@@ -96,6 +96,7 @@ export class ExpressionSyntaxError extends Error {}
  * functions are syntax errors, as on GitHub.
  */
 export function evaluateExpression(expression: string, contexts: Record<string, unknown>, functions: ExtraFunction[] = []): data.ExpressionData {
+  if (expression.trim() === '') return new data.Null();
   let tree;
   try {
     const lexed = new Lexer(expression).lex();
