@@ -6,7 +6,6 @@ import { registerTokenCommands } from './commands/token.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerCatalogCommands } from './commands/catalog.js';
 import { registerRepoCommands } from './commands/repo.js';
-import { registerRunLocalCommand } from './commands/run-local.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerRunLocalCommand } from './commands/run-local.js';
 
@@ -24,7 +23,6 @@ export function createProgram(): Command {
   registerLoginCommand(program);
   registerCatalogCommands(program);
   registerRepoCommands(program);
-  registerRunLocalCommand(program);
   registerRunCommands(program);
   registerRunLocalCommand(program);
   return program;
