@@ -17,6 +17,7 @@ export interface Benchmark {
 const benchmarks: Record<string, () => Promise<{ default: Benchmark }>> = {
   queue: () => import('./queue.js'),
   catalog: () => import('./catalog.js'),
+  pipelines: () => import('./pipelines.js'),
 };
 
 function format(value: number): string {

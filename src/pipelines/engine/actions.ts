@@ -41,7 +41,7 @@ async function tarExtract(archive: Buffer, dir: string): Promise<void> {
 }
 
 /** Runs a built-in action; undefined when `name` is not one (the caller fetches it as a remote action). */
-export async function runBuiltinAction(name: string, ref: string, b: BuiltinEnvironment): Promise<BuiltinResult | undefined> {
+export async function runBuiltinAction(name: string, b: BuiltinEnvironment): Promise<BuiltinResult | undefined> {
   const ctx = b.state.ctx;
   switch (name) {
     case 'actions/checkout': {
@@ -117,7 +117,6 @@ export async function runBuiltinAction(name: string, ref: string, b: BuiltinEnvi
       return { ok: true, outputs: { 'cache-hit': String(exact), 'cache-matched-key': hit?.key ?? '' } };
     }
     default:
-      void ref;
       return undefined;
   }
 }

@@ -131,7 +131,7 @@ describe.skipIf(!present)('act corpus through runWorkflowLocally', () => {
     await cp(ACTIONS, workspace, { recursive: true, verbatimSymlinks: true });
     const logs: string[] = [];
     let got: string;
-    let note = '';
+    let note: string;
     try {
       const result = await runWorkflowLocally({
         workspaceDir: workspace,

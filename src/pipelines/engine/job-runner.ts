@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isPlinthError } from '../../core/errors.js';
 import { githubContext, needsContext, withAllContexts, type Conclusion, type JobEvaluationContext, type NeedsResults, type WorkflowEvent } from './context.js';
@@ -645,7 +645,7 @@ async function runUsesStep(
       timeoutMs,
       log: (text) => log(state, logStep, text),
     };
-    const builtin = await runBuiltinAction(`${owner}/${repo}`, ref, builtinEnv);
+    const builtin = await runBuiltinAction(`${owner}/${repo}`, builtinEnv);
     if (builtin) return builtin;
     const fetched = await fetchRemoteAction(state.ctx, `${owner}/${repo}`, ref, (text) => log(state, logStep, text));
     if (!fetched.ok) return { ok: false, message: fetched.message, outputs: {} };
@@ -889,9 +889,4 @@ export async function runJob(run: JobToRun, ctx: RunJobContext): Promise<JobResu
     // Background processes a step left behind end with the job, as on GitHub's runners.
     for (const pid of state.processGroups) killProcessGroup(pid);
   }
-}
-
-/** Appends a line to a file (GITHUB_* files written by built-in actions). */
-export async function appendLine(file: string, line: string): Promise<void> {
-  await appendFile(file, `${line}\n`);
 }

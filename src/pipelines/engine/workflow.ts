@@ -72,7 +72,7 @@ export interface PushFilter {
   pathsIgnore?: string[];
 }
 
-export interface WorkflowCallInput extends DispatchInput {}
+export type WorkflowCallInput = DispatchInput;
 
 export interface WorkflowTriggers {
   push?: PushFilter;
