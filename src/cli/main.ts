@@ -23,8 +23,7 @@ export function createProgram(): Command {
   registerLoginCommand(program);
   registerCatalogCommands(program);
   registerRepoCommands(program);
-  registerRunCommands(program);
-  registerRunLocalCommand(program);
+  registerRunLocalCommand(registerRunCommands(program));
   return program;
 }
 

@@ -76,8 +76,8 @@ async function pickWorkflow(cwd: string, given: string | undefined): Promise<str
   throw new PlinthError('REQUEST_INVALID', `several workflows; name one: ${files.join(', ')}`, { location: { field: 'workflow' } });
 }
 
-export function registerRunLocalCommand(program: Command): void {
-  const run = program.commands.find((command) => command.name() === 'run') ?? program.command('run').description('Pipeline runs');
+/** Adds `local` to the `run` command group. */
+export function registerRunLocalCommand(run: Command): void {
   run
     .command('local')
     .description('Run a workflow of the working directory on this machine, without a server (exit 0 success, 1 failure, 2 bad workflow)')

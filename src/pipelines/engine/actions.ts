@@ -95,7 +95,7 @@ export async function runBuiltinAction(name: string, b: BuiltinEnvironment): Pro
       if (!ctx.cache) return { ok: false, message: 'actions/cache: this run has no cache store', outputs: {} };
       const key = b.withValues.key;
       if (!key) return { ok: false, message: 'actions/cache: input `key` is required', outputs: {} };
-      const paths = lines(b.withValues.path).map((p) => p.replace(/^~(?=\/|$)/, b.state.baseEnv.HOME ?? '~'));
+      const paths = lines(b.withValues.path).map((p) => path.resolve(ctx.workspaceDir, p.replace(/^~(?=\/|$)/, b.state.baseEnv.HOME ?? '~')));
       const restoreKeys = lines(b.withValues['restore-keys']);
       const hit = await ctx.cache.restore([key, ...restoreKeys]);
       if (hit) {
@@ -108,7 +108,7 @@ export async function runBuiltinAction(name: string, b: BuiltinEnvironment): Pro
           if (b.state.steps.some((step) => step.conclusion === 'failure')) return true;
           const existing = paths.filter((p) => existsSync(p));
           if (existing.length === 0) return true;
-          const archive = await tarCreate('/', existing.map((p) => path.relative('/', path.resolve(ctx.workspaceDir, p))));
+          const archive = await tarCreate('/', existing.map((p) => path.relative('/', p)));
           await ctx.cache!.save(key, archive);
           b.state.ctx.onLog({ stepNumber: postLog.number, stepName: postLog.name, text: `cache saved with key ${key}`, timestamp: Date.now(), stream: 'system' });
           return true;

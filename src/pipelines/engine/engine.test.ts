@@ -258,3 +258,156 @@ jobs:
     expect(result.logs.some((l) => l.includes("action 'someone/thing@v1' cannot be fetched"))).toBe(true);
   });
 });
+
+describe('scheduling', () => {
+  it('matrix: fail-fast cancels the other legs; max-parallel 1 runs legs one at a time', async () => {
+    const result = await runFlow(`on: push
+jobs:
+  ff:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix: { n: [1, 2] }
+    steps:
+      - run: if [ "\${{ matrix.n }}" = 1 ]; then exit 1; else sleep 20; fi
+  serial:
+    runs-on: ubuntu-latest
+    strategy:
+      max-parallel: 1
+      matrix: { n: [1, 2, 3] }
+    steps:
+      - run: |
+          if [ -e "$GITHUB_WORKSPACE/lock" ]; then echo overlap; exit 1; fi
+          touch "$GITHUB_WORKSPACE/lock"; sleep 0.2; rm "$GITHUB_WORKSPACE/lock"
+`);
+    const ff = result.legs.filter((leg) => leg.jobId === 'ff').map((leg) => leg.conclusion);
+    expect(ff.sort()).toEqual(['cancelled', 'failure']);
+    expect(result.legs.filter((leg) => leg.jobId === 'serial').map((leg) => leg.conclusion)).toEqual(['success', 'success', 'success']);
+  });
+
+  it('job concurrency with cancel-in-progress cancels the running holder of the group', async () => {
+    const result = await runFlow(`on: push
+jobs:
+  first:
+    runs-on: ubuntu-latest
+    concurrency: { group: "deploy-\${{ github.ref }}", cancel-in-progress: true }
+    steps: [{ run: sleep 20 }]
+  second:
+    runs-on: ubuntu-latest
+    concurrency: { group: "deploy-\${{ github.ref }}", cancel-in-progress: true }
+    steps: [{ run: sleep 0.5 && echo second }]
+`);
+    expect(result.legs.map((leg) => [leg.jobId, leg.conclusion])).toEqual([
+      ['first', 'cancelled'],
+      ['second', 'success'],
+    ]);
+  });
+
+  it('runs post steps after the run is cancelled', async () => {
+    const abort = new AbortController();
+    const dir = await workspace({
+      '.github/workflows/ci.yml': `on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: ./act
+      - run: sleep 30
+`,
+      'act/action.yml': 'name: a\nruns:\n  using: node20\n  main: main.js\n  post: post.js\n',
+      'act/main.js': "console.log('main ran')",
+      'act/post.js': "console.log('post ran')",
+    });
+    const logs: string[] = [];
+    setTimeout(() => abort.abort(), 1500);
+    const result = await runWorkflowLocally({ workspaceDir: dir, workflowPath: '.github/workflows/ci.yml', onLog: (_leg, line) => logs.push(line.text), signal: abort.signal });
+    expect(result.conclusion).toBe('cancelled');
+    expect(logs).toContain('post ran');
+  });
+});
+
+describe('artifacts, cache and remote actions', () => {
+  it('uploads and downloads an artifact, saves and restores a cache', async () => {
+    const key = `k-${process.pid}-${Date.now()}`;
+    const yaml = `on: push
+jobs:
+  up:
+    runs-on: ubuntu-latest
+    steps:
+      - run: mkdir -p out && echo hello > out/a.txt
+      - uses: actions/upload-artifact@v4
+        with: { name: build, path: out }
+      - id: c
+        uses: actions/cache@v4
+        with: { path: cached, key: ${key} }
+      - run: mkdir -p cached && echo kept > cached/x
+  down:
+    needs: up
+    runs-on: ubuntu-latest
+    steps:
+      - run: rm -rf out cached
+      - uses: actions/download-artifact@v4
+        with: { name: build, path: got }
+      - run: grep hello got/out/a.txt
+      - id: c
+        uses: actions/cache@v4
+        with: { path: cached, key: ${key} }
+      - run: test "\${{ steps.c.outputs.cache-hit }}" = true && grep kept cached/x
+`;
+    const result = await runFlow(yaml);
+    expect(result.conclusion, result.logs.join('\n')).toBe('success');
+  });
+
+  it('fetches a remote action from a configured git source at a ref', async () => {
+    const sources = await mkdtemp(path.join(os.tmpdir(), 'plinth-sources-'));
+    dirs.push(sources);
+    const repo = path.join(sources, 'acme', 'greet');
+    await mkdir(repo, { recursive: true });
+    await writeFile(path.join(repo, 'action.yml'), 'name: greet\ninputs:\n  who: { required: true }\noutputs:\n  said: { value: "${{ steps.s.outputs.said }}" }\nruns:\n  using: composite\n  steps:\n    - id: s\n      shell: bash\n      run: echo "said=hi ${{ inputs.who }}" >> "$GITHUB_OUTPUT"\n');
+    const git = (...args: string[]) => run('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: repo });
+    await git('init', '-q', '-b', 'main');
+    await git('add', '.');
+    await git('commit', '-qm', 'v1');
+    await git('tag', `v1-${process.pid}`);
+    await run('git', ['clone', '-q', '--bare', repo, `${repo}.git`]);
+    const dir = await workspace({
+      '.github/workflows/ci.yml': `on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - id: g
+        uses: acme/greet@v1-${process.pid}
+        with: { who: you }
+      - run: test "\${{ steps.g.outputs.said }}" = "hi you"
+`,
+    });
+    const logs: string[] = [];
+    const result = await runWorkflowLocally({ workspaceDir: dir, workflowPath: '.github/workflows/ci.yml', actionSources: ['/nonexistent-source', sources], onLog: (_leg, line) => logs.push(line.text) });
+    expect(result.conclusion, logs.join('\n')).toBe('success');
+  });
+});
+
+describe('plinth run local', () => {
+  const cli = path.join(REPO_ROOT, 'bin/plinth.js');
+  const plinth = async (cwd: string, args: string[]) =>
+    run(process.execPath, [cli, 'run', 'local', ...args], { cwd }).then(
+      (out) => ({ code: 0, ...out }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
+
+  it('exits 0 on success, 1 on failure, 2 on an invalid workflow with its location', async () => {
+    const dir = await workspace({
+      '.github/workflows/ok.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "::group::G"; echo inside; echo "::endgroup::"\n',
+      '.github/workflows/fail.yml': 'on: workflow_dispatch\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ inputs.x }} && exit 1\n',
+      '.github/workflows/bad.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n',
+    });
+    const ok = await plinth(dir, ['.github/workflows/ok.yml']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('[a]   ▸ G\n[a]     inside\n');
+    const fail = await plinth(dir, ['.github/workflows/fail.yml', '--event', 'workflow_dispatch']);
+    expect(fail.code).toBe(1);
+    const bad = await plinth(dir, ['.github/workflows/bad.yml']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/bad\.yml:5:5: .*stepz/);
+  });
+});

@@ -124,6 +124,7 @@ interface JobState {
   steps: StepResult[];
   postSteps: Array<() => Promise<void>>;
   processGroups: Set<number>;
+  /** What kills running step processes: the job's signal, then during post steps a signal of their own. */
   signal: AbortSignal;
   cancelled: () => boolean;
   baseEnv: Record<string, string>;
@@ -610,6 +611,9 @@ async function runScriptStep(
   return { ok: result.ok, message: result.message, outputs: result.effects.outputs };
 }
 
+/** How long post steps may run after the job was cancelled or timed out. */
+const POST_STEPS_AFTER_CANCEL_MS = 5 * 60_000;
+
 const CONTAINER_RUNTIME_NEEDED = 'needs a container runtime, which this Plinth runner does not have';
 
 async function runUsesStep(
@@ -864,8 +868,20 @@ export async function runJob(run: JobToRun, ctx: RunJobContext): Promise<JobResu
       jobAbort.abort();
     }, jobTimeout);
     await runSteps(jobScope, job.steps);
-    // Post steps run in reverse order, even after a failure or cancellation.
-    for (const post of [...state.postSteps].reverse()) await post();
+    // Post steps run in reverse order, even after a failure or cancellation; a cancelled job's
+    // post steps get a budget of their own (GitHub runs them after a cancel too).
+    if (jobAbort.signal.aborted) {
+      const postAbort = new AbortController();
+      const postTimer = setTimeout(() => postAbort.abort(), POST_STEPS_AFTER_CANCEL_MS);
+      state.signal = postAbort.signal;
+      try {
+        for (const post of [...state.postSteps].reverse()) await post();
+      } finally {
+        clearTimeout(postTimer);
+      }
+    } else {
+      for (const post of [...state.postSteps].reverse()) await post();
+    }
     const outputs: Record<string, string> = {};
     const outputContexts = stepContexts(jobScope, scopeEnv(jobScope));
     for (const [name, value] of Object.entries(job.outputs)) {

@@ -82,6 +82,7 @@ export async function runWorkflowJobs(workflow: ParsedWorkflow, options: Workflo
     const legAbort = new AbortController();
     const relay = () => legAbort.abort();
     jobAbort.signal.addEventListener('abort', relay, { once: true });
+    options.signal?.addEventListener('abort', relay, { once: true });
     const concurrency = evaluateConcurrency(workflow, jobId, evaluation, leg.matrix);
     let releaseGroup: (() => void) | undefined;
     if (concurrency) {
@@ -111,6 +112,7 @@ export async function runWorkflowJobs(workflow: ParsedWorkflow, options: Workflo
       releaseSlot();
       releaseGroup?.();
       jobAbort.signal.removeEventListener('abort', relay);
+      options.signal?.removeEventListener('abort', relay);
     }
   };
 
