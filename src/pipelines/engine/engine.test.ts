@@ -411,3 +411,44 @@ describe('plinth run local', () => {
     expect(bad.stderr).toMatch(/bad\.yml:5:5: .*stepz/);
   });
 });
+
+describe('job-level settings', () => {
+  it('job timeout-minutes fails the job; job continue-on-error turns a failure into success; post-if decides post steps; step names are masked', async () => {
+    const result = await runFlow(
+      `on: push
+jobs:
+  slow:
+    runs-on: ubuntu-latest
+    timeout-minutes: 0.02
+    steps: [{ run: sleep 30 }]
+  tolerated:
+    runs-on: ubuntu-latest
+    continue-on-error: true
+    steps:
+      - uses: ./act
+      - name: fails for \${{ secrets.S }}
+        run: exit 3
+  clean:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: ./act
+      - run: test -n "\${{ hashFiles('act/*.js') }}" && test -z "\${{ hashFiles('nothing/**') }}"
+`,
+      {
+        'act/action.yml': 'name: a\nruns:\n  using: node20\n  main: main.js\n  post: post.js\n  post-if: failure()\n',
+        'act/main.js': "console.log('main')",
+        'act/post.js': "console.log('post on failure')",
+      },
+      { secrets: { S: 'hush' } },
+    );
+    const byJob = Object.fromEntries(result.legs.map((leg) => [leg.jobId, leg]));
+    expect(byJob.slow!.conclusion).toBe('failure');
+    expect(byJob.slow!.reason).toMatch(/timeout of 0.02 minutes/);
+    expect(byJob.tolerated!.conclusion).toBe('success');
+    expect(byJob.clean!.conclusion).toBe('success');
+    expect(result.logs.filter((l) => l.startsWith('tolerated|') && l.endsWith('post on failure'))).toHaveLength(1);
+    expect(result.logs.filter((l) => l.startsWith('clean|') && l.endsWith('post on failure'))).toHaveLength(0);
+    expect(result.logs.some((l) => l.includes('hush'))).toBe(false);
+    expect(byJob.tolerated!.result!.steps.map((step) => step.name)).toContain('fails for ***');
+  });
+});

@@ -57,8 +57,10 @@ function statusFunctions(facts: StatusFacts | undefined): ExtraFunction[] {
 }
 
 function evaluate(expression: string, contexts: ContextData, facts?: StatusFacts) {
+  // hashFiles() reads the workspace of the github context when the caller did not name one.
+  const workspace = facts?.workspace ?? ((contexts.github as { workspace?: string } | undefined)?.workspace || undefined);
   try {
-    return evaluateExpression(expression, contexts, statusFunctions(facts));
+    return evaluateExpression(expression, contexts, statusFunctions({ status: facts?.status ?? 'success', workspace }));
   } catch (error) {
     if (error instanceof ExpressionSyntaxError) throw new ExpressionFailure(`invalid expression \`${expression}\`: ${error.message}`, expression);
     throw new ExpressionFailure(`expression \`${expression}\` failed: ${(error as Error).message}`, expression);

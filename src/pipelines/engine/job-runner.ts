@@ -542,7 +542,7 @@ async function runOneStep(scope: StepScope, step: WorkflowStep): Promise<void> {
   const envBefore = scopeEnv(scope);
   const baseContexts = stepContexts(scope, envBefore);
   const number = scope.logStep ? scope.logStep.number : ++state.stepCounter;
-  const name = stepDisplayName(step, baseContexts);
+  const name = state.masker.mask(stepDisplayName(step, baseContexts));
   const logStep = scope.logStep ?? { number, name };
   const record: StepResult = { number, id: step.id, name, outcome: 'skipped', conclusion: 'skipped', startedAt: null, endedAt: null };
   if (!scope.logStep) state.steps.push(record);
