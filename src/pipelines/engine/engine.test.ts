@@ -452,3 +452,35 @@ jobs:
     expect(byJob.tolerated!.result!.steps.map((step) => step.name)).toContain('fails for ***');
   });
 });
+
+describe('what needs a container runtime or is missing fails clearly', () => {
+  it('docker:// steps, Docker actions and services: fail with one line; a reusable workflow without a required secret fails naming it', async () => {
+    const result = await runFlow(
+      `on: push
+jobs:
+  docker-url:
+    runs-on: ubuntu-latest
+    steps: [{ uses: "docker://alpine:3" }]
+  docker-action:
+    runs-on: ubuntu-latest
+    steps: [{ uses: ./dock }]
+  with-services:
+    runs-on: ubuntu-latest
+    services: { db: { image: postgres } }
+    steps: [{ run: echo }]
+  call:
+    uses: ./.github/workflows/called.yml
+`,
+      {
+        'dock/action.yml': 'name: d\nruns:\n  using: docker\n  image: Dockerfile\n',
+        '.github/workflows/called.yml': 'on:\n  workflow_call:\n    secrets:\n      token: { required: true }\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{ run: echo }]\n',
+      },
+    );
+    const reasons = Object.fromEntries(result.legs.map((leg) => [leg.jobId, `${leg.conclusion}: ${leg.reason ?? ''}`]));
+    expect(reasons['with-services']).toMatch(/^failure: .*services:.*needs a container runtime/);
+    expect(reasons.call).toMatch(/^failure: .*without its required secret\(s\) token/);
+    expect(result.logs.some((l) => l.startsWith('docker-url|') && /docker:\/\/alpine:3.*needs a container runtime/.test(l))).toBe(true);
+    expect(result.logs.some((l) => l.startsWith('docker-action|') && /Docker action and needs a container runtime/.test(l))).toBe(true);
+    expect(result.conclusion).toBe('failure');
+  });
+});

@@ -30,6 +30,12 @@ export async function runCalledWorkflow(run: JobToRun, job: WorkflowJob, ctx: Ru
   const secrets: Record<string, string> = {};
   if (job.secrets === 'inherit') Object.assign(secrets, ctx.secrets);
   else for (const [key, value] of Object.entries(evaluateTemplate(job.secrets ?? {}, contexts) as Record<string, unknown>)) secrets[key] = toText(value);
+  const missing = Object.entries(call.secrets)
+    .filter(([name, spec]) => spec.required && !(name in secrets))
+    .map(([name]) => name);
+  if (missing.length > 0) {
+    throw new PlinthError('PIPELINE_WORKFLOW_INVALID', `job '${job.id}' calls ${uses} without its required secret(s) ${missing.join(', ')}`, { location: { file: run.workflow.file } });
+  }
   log(`calling reusable workflow ${uses}`);
   const result = await runWorkflowJobs(called, {
     base: { ...ctx, inputs, secrets },
