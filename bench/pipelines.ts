@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { runWorkflowLocally } from '../src/pipelines/engine/index.js';
 import type { Benchmark, Report } from './run.js';
+import { triggerLatency } from './pipelines-runs.js';
 
 const run = promisify(execFile);
 const STEPS = 50;
@@ -91,6 +92,7 @@ const benchmark: Benchmark = {
     await stepOverhead(report);
     await logThroughput(report);
     await actCorpus(report);
+    await triggerLatency(report);
   },
 };
 

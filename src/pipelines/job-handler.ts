@@ -112,19 +112,20 @@ async function runPipelineJob(service: PipelineService, queued: RunningJob<Pipel
         signal: queued.signal,
       },
     );
+    const stopped = queued.signal.aborted && outcome.conclusion !== 'success' ? await stopReason(service, runId, queued.signal) : undefined;
     result = {
-      conclusion: queued.signal.aborted && outcome.conclusion !== 'success' ? 'cancelled' : outcome.conclusion,
+      conclusion: stopped?.conclusion ?? outcome.conclusion,
       outputs: outcome.outputs,
       steps: outcome.steps.map(toStepView),
       annotations: outcome.annotations,
       summary: outcome.summary.trim() ? masker.mask(outcome.summary) : null,
-      error: outcome.error ? masker.mask(outcome.error) : null,
+      error: stopped?.error ?? (outcome.error ? masker.mask(outcome.error) : null),
     };
   } catch (error) {
-    const cancelled = queued.signal.aborted;
-    logs.write(cancelled ? '##[error]The job was cancelled.' : `##[error]${masker.mask(describeError(error).split('\n')[0]!)}`, 0);
-    result = { conclusion: cancelled ? 'cancelled' : 'failure', steps: steps.current(), error: masker.mask(describeError(error)).slice(0, 4000) };
-    if (!cancelled) logger.warn({ err: error, job: jobId, run: runId }, 'pipeline job failed to run');
+    const stopped = queued.signal.aborted ? await stopReason(service, runId, queued.signal) : undefined;
+    logs.write(`##[error]${stopped?.error ?? masker.mask(describeError(error).split('\n')[0]!)}`, 0);
+    result = { conclusion: stopped?.conclusion ?? 'failure', steps: steps.current(), error: stopped?.error ?? masker.mask(describeError(error)).slice(0, 4000) };
+    if (!stopped) logger.warn({ err: error, job: jobId, run: runId }, 'pipeline job failed to run');
   } finally {
     await logs.close();
     if (token) await revokeApiToken(authDb, token.id).catch((error) => logger.warn({ err: error }, 'could not revoke a job token'));
@@ -161,6 +162,17 @@ async function finishJob(service: PipelineService, runId: number, jobId: number,
     const updated = await update.executeTakeFirst();
     if (Number(updated.numUpdatedRows) === 1) await service.advanceRun(trx, runId);
   });
+}
+
+/**
+ * Why the queue stopped a job: its run was cancelled (the job is cancelled), or this worker lost
+ * the job — its lease ran out while it stalled, or it is shutting down (the job fails, saying so).
+ */
+async function stopReason(service: PipelineService, runId: number, signal: AbortSignal): Promise<{ conclusion: Conclusion; error: string }> {
+  const run = await service.getRun(runId);
+  if (run.conclusion === 'cancelled') return { conclusion: 'cancelled', error: 'The job was cancelled.' };
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+  return { conclusion: 'failure', error: `The runner stopped the job: ${reason}.` };
 }
 
 /**

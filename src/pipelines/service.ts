@@ -97,7 +97,11 @@ export class PipelineService {
     if (filter.status) query = query.where('status', '=', filter.status);
     if (filter.conclusion) query = query.where('conclusion', '=', filter.conclusion);
     if (filter.actor) query = query.where('actor', '=', filter.actor);
-    if (filter.workflow) query = query.where((eb) => eb.or([eb('workflow_path', '=', filter.workflow!), eb('workflow_name', '=', filter.workflow!)]));
+    if (filter.workflow) {
+      // A path, a file name (`ci.yml`) or the workflow's name.
+      const paths = [filter.workflow, `.github/workflows/${filter.workflow}`, `.plinth/workflows/${filter.workflow}`];
+      query = query.where((eb) => eb.or([eb('workflow_path', 'in', paths), eb('workflow_name', '=', filter.workflow!)]));
+    }
     if (filter.sha) query = query.where('sha', '=', filter.sha);
     if (filter.event) query = query.where('event', '=', filter.event);
     if (filter.before !== undefined) query = query.where('id', '<', filter.before);

@@ -117,7 +117,6 @@ interface JobState {
   job: WorkflowJob;
   ctx: RunJobContext;
   masker: Masker;
-  fileEnv: Record<string, string>;
   pathAdditions: string[];
   annotations: JobAnnotation[];
   summary: string[];
@@ -175,10 +174,12 @@ function effectivePath(state: JobState, env: Record<string, string>): string {
   return [...state.pathAdditions, base].filter(Boolean).join(path.delimiter);
 }
 
+/**
+ * The env a step of this scope starts from: the scope's env (job env, or the calling step's env
+ * for a composite), then GITHUB_ENV writes made since the scope began (they reach every ancestor).
+ */
 export function scopeEnv(scope: StepScope): Record<string, string> {
-  const chain: StepScope[] = [];
-  for (let current: StepScope | undefined = scope; current; current = current.parent) chain.unshift(current);
-  return { ...scope.env, ...scope.state.fileEnv, ...chain.reduce((acc, s) => ({ ...acc, ...s.fileEnv }), {}) };
+  return { ...scope.env, ...scope.fileEnv };
 }
 
 function runnerContext(state: JobState): Record<string, unknown> {
@@ -407,7 +408,6 @@ export async function runStepCommand(
 }
 
 function setFileEnv(scope: StepScope, name: string, value: string): void {
-  scope.state.fileEnv[name] = value;
   for (let current: StepScope | undefined = scope; current; current = current.parent) current.fileEnv[name] = value;
 }
 
@@ -830,7 +830,6 @@ export async function runJob(run: JobToRun, ctx: RunJobContext): Promise<JobResu
     job,
     ctx,
     masker,
-    fileEnv: {},
     pathAdditions: [],
     annotations: [],
     summary: [],
