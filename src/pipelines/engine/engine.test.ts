@@ -484,3 +484,22 @@ jobs:
     expect(result.conclusion).toBe('failure');
   });
 });
+
+describe('composite env', () => {
+  it('a step env beats earlier GITHUB_ENV writes inside a composite; writes inside it reach later steps', async () => {
+    const result = await runFlow(
+      `on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "X=from-file" >> "$GITHUB_ENV"
+      - uses: ./comp
+        env: { X: from-step }
+      - run: test "$X" = from-file && test "$Y" = set-inside
+`,
+      { 'comp/action.yml': 'name: c\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: test "$X" = from-step && echo "Y=set-inside" >> "$GITHUB_ENV"\n    - shell: bash\n      run: test "$Y" = set-inside\n' },
+    );
+    expect(result.conclusion, result.logs.join('\n')).toBe('success');
+  });
+});
