@@ -109,6 +109,7 @@ jobs:
   a:
     runs-on: ubuntu-latest
     env: { LEVEL: job }
+    environment: { name: staging, url: "https://x/\${{ steps.s.outputs.v }}" }
     outputs: { out: "\${{ steps.s.outputs.v }}" }
     steps:
       - id: s
@@ -142,6 +143,7 @@ jobs:
     expect(result.logs.some((l) => l.endsWith('::warning::not a command now'))).toBe(true);
     const leg = result.legs[0]!.result!;
     expect(leg.outputs).toEqual({ out: '1' });
+    expect(leg.environment).toEqual({ name: 'staging', url: 'https://x/1' });
     expect(leg.annotations).toEqual([{ level: 'notice', message: 'hello', file: 'x.ts', line: 2 }]);
     expect(leg.summary).toContain('# Summary');
   });

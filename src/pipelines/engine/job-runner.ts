@@ -102,6 +102,8 @@ export interface JobResult {
   summary: string;
   /** Why the job failed when it was not a step (bad expression, timeout, container needed). */
   error?: string;
+  /** The job's `environment:` evaluated at its end (the url may read step outputs). */
+  environment?: { name: string; url?: string };
 }
 
 export interface JobToRun {
@@ -587,7 +589,10 @@ async function runOneStep(scope: StepScope, step: WorkflowStep): Promise<void> {
         : await runUsesStep(scope, step, logStep, env, contexts, timeoutMs, stepKey);
     outputs = result.outputs;
     if (!result.ok) {
-      if (result.message) log(state, logStep, `##[error]${result.message}`);
+      if (result.message) {
+        log(state, logStep, `##[error]${result.message}`);
+        state.annotations.push({ level: 'error', message: state.masker.mask(result.message), title: logStep.name });
+      }
       outcome = state.cancelled() ? 'cancelled' : 'failure';
     }
   } catch (error) {
@@ -905,7 +910,8 @@ export async function runJob(run: JobToRun, ctx: RunJobContext): Promise<JobResu
     const error = timedOut ? `the job exceeded its timeout of ${jobTimeout / 60_000} minutes` : undefined;
     if (error) log(state, jobLog, `##[error]${error}`);
     if (conclusion === 'failure' && isTrue(evaluateTemplate(job.continueOnError, stepContexts(jobScope, env)))) conclusion = 'success';
-    return { conclusion, outputs, steps: state.steps, annotations: state.annotations, summary: state.summary.join('\n'), error };
+    const environment = evaluateJobEnvironment(job, stepContexts(jobScope, scopeEnv(jobScope)));
+    return { conclusion, outputs, steps: state.steps, annotations: state.annotations, summary: state.summary.join('\n'), error, environment };
   } catch (error) {
     return failed(isPlinthError(error) ? error.toString() : (error as Error).message);
   } finally {
@@ -914,4 +920,12 @@ export async function runJob(run: JobToRun, ctx: RunJobContext): Promise<JobResu
     // Background processes a step left behind end with the job, as on GitHub's runners.
     for (const pid of state.processGroups) killProcessGroup(pid);
   }
+}
+
+function evaluateJobEnvironment(job: WorkflowJob, contexts: Record<string, unknown>): JobResult['environment'] {
+  const value = job.environment;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object') return { name: evaluateString(value, contexts) };
+  const spec = value as { name?: unknown; url?: unknown };
+  return { name: evaluateString(spec.name, contexts), url: spec.url === undefined ? undefined : evaluateString(spec.url, contexts) };
 }
