@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isPlinthError } from '../../core/errors.js';
@@ -35,17 +36,16 @@ async function runFlow(yaml: string, extra: Record<string, string> = {}, options
 
 describe('parser adapter', () => {
   it('loads @actions/workflow-parser under plain Node (outside vitest)', async () => {
-    const script = `import { validateWorkflowText } from './src/pipelines/engine/actions-parser.ts';
+    const adapter = pathToFileURL(path.join(REPO_ROOT, 'src/pipelines/engine/actions-parser.ts')).href;
+    const script = `import { validateWorkflowText } from '${adapter}';
       const problems = await validateWorkflowText('on: push\\njobs:\\n  1bad:\\n    runs-on: x\\n    steps: [{run: echo}]\\n', 'w.yml');
       console.log(JSON.stringify(problems));`;
-    const file = path.join(REPO_ROOT, 'src/pipelines/engine', `.import-check-${process.pid}.mts`);
-    await writeFile(file, script.replace('./src/pipelines/engine/', './'));
-    try {
-      const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: REPO_ROOT });
-      expect(JSON.parse(stdout)).toMatchObject([{ line: 3, column: 3 }]);
-    } finally {
-      await rm(file, { force: true });
-    }
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'plinth-import-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'check.mts');
+    await writeFile(file, script);
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: REPO_ROOT });
+    expect(JSON.parse(stdout)).toMatchObject([{ line: 3, column: 3 }]);
   });
 
   it('gives located errors for a bad workflow', async () => {
