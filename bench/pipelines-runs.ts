@@ -18,7 +18,7 @@ import { createPlatform, startCapabilities, startQueueWorker } from '../src/serv
 import { buildApp } from '../src/server/app.js';
 import { createApiToken } from '../src/auth/tokens.js';
 import { authDb } from '../src/auth/users.js';
-import { readLogLines } from '../src/pipelines/log-store.js';
+import { PIPELINE_LOGS_CHANNEL, readLogLines } from '../src/pipelines/log-store.js';
 import { pushFiles } from '../test/support/pipelines.js';
 import type { Report } from './run.js';
 
@@ -52,18 +52,22 @@ export async function triggerLatency(report: Report): Promise<void> {
     const { dir } = await pushFiles(`${url}/git/default/bench.git`, token, { '.github/workflows/ci.yml': WORKFLOW });
     const pipelines = platform.pipelines;
 
-    /** Epoch ms the first step of the run's first job printed. */
+    /** Epoch ms the first step of the run's first job printed (read when log lines are announced). */
     const firstStepStart = async (runId: number): Promise<number> => {
       for (;;) {
+        const announced = new Promise((resolve) => {
+          platform.store.signals.once(PIPELINE_LOGS_CHANNEL, resolve);
+          setTimeout(resolve, 100);
+        });
         const job = await pipelines.db.selectFrom('pipeline_jobs').select('id').where('run_id', '=', runId).executeTakeFirst();
         const lines = job ? await readLogLines(pipelines.db, Number(job.id)) : [];
         const stamp = lines.map((l) => l.text).find((text) => /^\d{13}$/.test(text));
         if (stamp) return Number(stamp);
-        await new Promise((r) => setTimeout(r, 5));
+        await announced;
       }
     };
     const untilCompleted = async (runId: number) => {
-      while ((await pipelines.getRun(runId)).status !== 'completed') await new Promise((r) => setTimeout(r, 5));
+      while ((await pipelines.getRun(runId)).status !== 'completed') await new Promise((r) => setTimeout(r, 20));
     };
 
     const dispatchLatencies: number[] = [];

@@ -4,17 +4,17 @@ import path from 'node:path';
 import { runGit } from '../../src/git/run-git.js';
 
 /**
- * A clone with the given files committed on top, pushed to a Plinth-hosted repository
+ * A clone (or the working copy `dir` of an earlier call) with the given files committed on top, pushed to a Plinth-hosted repository
  * over smart HTTP with a token, as a developer would. Returns the pushed commit.
  */
 export async function pushFiles(cloneUrl: string, token: string, files: Record<string, string>, options: { branch?: string; message?: string; dir?: string } = {}): Promise<{ sha: string; dir: string }> {
-  const url = new URL(cloneUrl);
-  url.username = 'x';
-  url.password = token;
   const branch = options.branch ?? 'main';
   let dir = options.dir;
   if (!dir) {
     // A fresh clone (of an empty repository too) so each push builds on what is there.
+    const url = new URL(cloneUrl);
+    url.username = 'x';
+    url.password = token;
     dir = path.join(mkdtempSync(path.join(tmpdir(), 'plinth-work-')), 'repo');
     await runGit(['clone', '--quiet', url.toString(), dir]);
     await runGit(['-C', dir, 'checkout', '--quiet', '-B', branch]);

@@ -170,7 +170,7 @@ export function registerRunCommands(program: Command): Command {
       if (output !== 'table') return printRecords(output, details, [], []);
       printRecords(output, details, [rowOf(details)], RUN_COLUMNS);
       process.stdout.write('\n');
-      printRecords(output, details.jobs, details.jobs.map((j) => ({ job: j.id, name: j.name, needs: j.needs, status: j.conclusion ?? j.status, steps: j.steps.map((s) => `${s.name}:${s.conclusion ?? '…'}`).join(' ') })), ['job', 'name', 'needs', 'status', 'steps']);
+      printRecords(output, details.jobs, details.jobs.map((j) => ({ job: j.id, name: j.name, needs: j.needs.join(',') || null, status: j.conclusion ?? j.status, steps: j.steps.map((s) => `${s.name}:${s.conclusion ?? '…'}`).join(' ') })), ['job', 'name', 'needs', 'status', 'steps']);
       for (const job of details.jobs) for (const a of job.annotations) process.stdout.write(`${a.file ? `${a.file}${a.line ? `:${a.line}` : ''}: ` : ''}${a.level}: ${a.message} (${job.name})\n`);
     });
 

@@ -408,6 +408,8 @@ describe('plinth run local', () => {
     expect(ok.stdout).toContain('[a]   ▸ G\n[a]     inside\n');
     const fail = await plinth(dir, ['.github/workflows/fail.yml', '--event', 'workflow_dispatch']);
     expect(fail.code).toBe(1);
+    const list = await plinth(dir, ['.github/workflows/ok.yml', '--list']);
+    expect(list.stdout).toBe('a\ta\tneeds: -\n');
     const bad = await plinth(dir, ['.github/workflows/bad.yml']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/bad\.yml:5:5: .*stepz/);

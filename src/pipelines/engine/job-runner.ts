@@ -184,6 +184,11 @@ export function scopeEnv(scope: StepScope): Record<string, string> {
   return { ...scope.env, ...scope.fileEnv };
 }
 
+/** Step debug logging, switched on by the secret or variable ACTIONS_STEP_DEBUG=true as on GitHub. */
+function stepDebug(state: JobState): boolean {
+  return state.ctx.secrets.ACTIONS_STEP_DEBUG === 'true' || state.ctx.vars.ACTIONS_STEP_DEBUG === 'true';
+}
+
 function runnerContext(state: JobState): Record<string, unknown> {
   return {
     os: 'Linux',
@@ -192,7 +197,7 @@ function runnerContext(state: JobState): Record<string, unknown> {
     temp: state.ctx.runnerTempDir,
     tool_cache: state.ctx.toolCacheDir ?? path.join(state.ctx.runnerTempDir, 'tool-cache'),
     environment: 'self-hosted',
-    debug: '',
+    debug: stepDebug(state) ? '1' : '',
   };
 }
 
@@ -434,7 +439,7 @@ function handleCommand(
       log(state, logStep, '', 'system', 'end');
       return true;
     case 'debug':
-      log(state, logStep, `##[debug]${command.value}`);
+      if (stepDebug(state)) log(state, logStep, `##[debug]${command.value}`);
       return true;
     case 'stop-commands':
       stop(command.value);
