@@ -8,7 +8,7 @@ import { createSecretMasker } from '../secrets/masking.js';
 import { createApiToken, revokeApiToken } from '../auth/tokens.js';
 import type { AuthTables } from '../auth/tables.js';
 import * as engine from './engine/index.js';
-import { createJobLogWriter, lastLogLine, type JobLogWriter } from './log-store.js';
+import { createJobLogWriter, lastLogLine } from './log-store.js';
 import type { Annotation, StepView } from './model.js';
 import { checkoutWorkspace } from './repository-source.js';
 import { PIPELINE_JOB, type PipelineService } from './service.js';
@@ -70,6 +70,7 @@ async function runPipelineJob(service: PipelineService, queued: RunningJob<Pipel
   const workspace = path.join(dataDir, 'workspaces', `job-${jobId}`);
   const runnerTemp = path.join(dataDir, 'workspaces', `job-${jobId}-temp`);
   const authDb = store.db.withTables<AuthTables>();
+  const groups = createGroupTracker();
   const steps = createStepTracker((current) => void service.recordSteps(runId, jobId, current).catch(() => {}));
   let token: { token: string; id: string } | undefined;
   let result: JobOutcome;
@@ -107,7 +108,8 @@ async function runPipelineJob(service: PipelineService, queued: RunningJob<Pipel
         runnerName: runner,
         onLog: (line) => {
           steps.observe(line);
-          logs.write(line.group === 'start' ? `::group::${line.text}` : line.group === 'end' ? '::endgroup::' : line.text, line.stepNumber);
+          const text = groups.textOf(line);
+          if (text !== undefined) logs.write(text, line.stepNumber);
         },
         signal: queued.signal,
       },
@@ -212,5 +214,21 @@ function createStepTracker(onChange: (steps: StepView[]) => void) {
       onChange(steps.map((s) => ({ ...s })));
     },
     current: () => steps.map((s) => ({ ...s })),
+  };
+}
+
+/**
+ * The engine opens a group around each step (its header) and for each `::group::` inside it.
+ * Stored, a step header is a plain line (the portal makes sections of steps by their number) and
+ * its end is dropped; groups inside steps keep their `::group::` / `::endgroup::` lines.
+ */
+function createGroupTracker() {
+  let depth = 0;
+  return {
+    textOf(line: engine.LogLine): string | undefined {
+      if (line.group === 'start') return depth++ === 0 ? line.text : `::group::${line.text}`;
+      if (line.group === 'end') return --depth <= 0 ? ((depth = 0), undefined) : '::endgroup::';
+      return line.text;
+    },
   };
 }

@@ -8,7 +8,7 @@ import { cancelJob, enqueueJob } from '../store/queue/jobs.js';
 import type { SecretBox } from '../secrets/crypto.js';
 import type { PipelinesConfig } from '../core/config.js';
 import * as engine from './engine/index.js';
-import { refNameOf, runnerQueueOf, toJobView, toRunView, type RunDetails, type RunView, type StepView } from './model.js';
+import { runnerQueueOf, toJobView, toRunView, type RunDetails, type RunView, type StepView } from './model.js';
 import { announceRunChanged } from './log-store.js';
 import { readWorkflowFiles, resolveRef, type RepositorySource, type WorkflowFile } from './repository-source.js';
 import type { Conclusion, DbPipelineJobRow, DbPipelineRunRow, PipelineTables } from './tables.js';

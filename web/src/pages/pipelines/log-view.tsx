@@ -63,14 +63,55 @@ function LogLineView({ line, term, prefix }: { line: LogLine; term: string; pref
   );
 }
 
+interface StepSection {
+  step: number;
+  /** The step's first line: its header (`Run npm test`). */
+  title: string;
+  items: LogItem[];
+  lines: LogLine[];
+}
+
+/** Lines by step: set-up lines (step 0) first without a section, then one section per step. */
+function sectionsOf(lines: LogLine[]): { setup: LogItem[]; steps: StepSection[] } {
+  const byStep = new Map<number, LogLine[]>();
+  for (const line of lines) byStep.set(line.step, [...(byStep.get(line.step) ?? []), line]);
+  const steps = [...byStep]
+    .filter(([step]) => step > 0)
+    .map(([step, stepLines]) => ({ step, title: stepLines[0]!.text, lines: stepLines.slice(1), items: groupLines(stepLines.slice(1)) }));
+  return { setup: groupLines(byStep.get(0) ?? []), steps };
+}
+
+function LogItems({ items, term, prefix, matches }: { items: LogItem[]; term: string; prefix: string; matches: (line: LogLine) => boolean }) {
+  return (
+    <>
+      {items.map((item) =>
+        item.kind === 'line' ? (
+          matches(item.line) && <LogLineView key={item.line.line} line={item.line} term={term} prefix={prefix} />
+        ) : (
+          <Fragment key={`g${item.group.line}`}>
+            {(!term || item.group.lines.some(matches) || item.group.title.toLowerCase().includes(term)) && (
+              <details className="log__group" open={term ? true : undefined}>
+                <summary id={`${prefix}-L${item.group.line}`}>{highlight(item.group.title, term)}</summary>
+                {item.group.lines.filter(matches).map((line) => (
+                  <LogLineView key={line.line} line={line} term={term} prefix={prefix} />
+                ))}
+              </details>
+            )}
+          </Fragment>
+        ),
+      )}
+    </>
+  );
+}
+
 /**
- * A job's log: ANSI colours, collapsible `::group::` sections, line anchors, and a search that
- * keeps only matching lines (and the groups holding them, opened).
+ * A job's log: one open section per step, ANSI colours, collapsible `::group::` sections (closed),
+ * line anchors, and a search that keeps only matching lines (opening the groups holding them).
  */
 export function LogView({ lines, jobId, live }: { lines: LogLine[]; jobId: number; live: boolean }) {
   const [query, setQuery] = useState('');
   const term = query.trim().toLowerCase();
-  const items = useMemo(() => groupLines(lines), [lines]);
+  const { setup, steps } = useMemo(() => sectionsOf(lines), [lines]);
   const matches = (line: LogLine) => !term || line.text.toLowerCase().includes(term);
   const matchCount = term ? lines.filter(matches).length : 0;
   const prefix = `job-${jobId}`;
@@ -88,21 +129,14 @@ export function LogView({ lines, jobId, live }: { lines: LogLine[]; jobId: numbe
       </div>
       <div className="log__body" role="log" aria-live={live ? 'polite' : 'off'} aria-label="Job log">
         {lines.length === 0 && <p className="muted log__empty">{live ? 'Waiting for output…' : 'No output.'}</p>}
-        {items.map((item) =>
-          item.kind === 'line' ? (
-            matches(item.line) && <LogLineView key={item.line.line} line={item.line} term={term} prefix={prefix} />
-          ) : (
-            <Fragment key={`g${item.group.line}`}>
-              {(!term || item.group.lines.some(matches) || item.group.title.toLowerCase().includes(term)) && (
-                <details className="log__group" open={term ? true : undefined}>
-                  <summary id={`${prefix}-L${item.group.line}`}>{highlight(item.group.title, term)}</summary>
-                  {item.group.lines.filter(matches).map((line) => (
-                    <LogLineView key={line.line} line={line} term={term} prefix={prefix} />
-                  ))}
-                </details>
-              )}
-            </Fragment>
-          ),
+        <LogItems items={setup} term={term} prefix={prefix} matches={matches} />
+        {steps.map((section) =>
+          !term || section.lines.some(matches) || section.title.toLowerCase().includes(term) ? (
+            <details key={section.step} className="log__step" open data-step={section.step}>
+              <summary>{highlight(section.title, term)}</summary>
+              <LogItems items={section.items} term={term} prefix={prefix} matches={matches} />
+            </details>
+          ) : null,
         )}
       </div>
     </div>
