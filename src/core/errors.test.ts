@@ -15,7 +15,7 @@ describe('error codes', () => {
   });
 
   it('prefixes every code by its area', () => {
-    for (const code of Object.keys(ERROR_CODES)) expect(code).toMatch(/^(CONFIG|REQUEST|ROUTE|AUTH|SECRETS|STORE|QUEUE|CATALOG|REPOSITORY|CLI|INTERNAL)(_|$)/);
+    for (const code of Object.keys(ERROR_CODES)) expect(code).toMatch(/^(CONFIG|REQUEST|ROUTE|AUTH|SECRETS|STORE|QUEUE|CATALOG|REPOSITORY|PIPELINE|CLI|INTERNAL)(_|$)/);
   });
 
   it('formats a located error as file:line:column', () => {

@@ -10,6 +10,7 @@ import { startCapabilities, startQueueWorker } from '../server/platform.js';
 import type { QueueWorker } from '../store/queue/worker.js';
 import { runGit } from '../git/run-git.js';
 import { readLogLines } from './log-store.js';
+import { fireSchedules } from './triggers.js';
 import type { RunDetails, RunView } from './model.js';
 
 const WEBHOOK_SECRET = 'pipelines-webhook-secret';
@@ -280,6 +281,37 @@ jobs:
     expect(text).toContain('event: run');
     expect(text).toMatch(/event: lines\ndata: .*line 3/);
     expect(text).toContain('event: end\ndata: {"conclusion":"success"}');
+  });
+
+  it('fires a schedule once per cron minute however often the tick runs, and repository_dispatch runs the workflows listening for its type', async () => {
+    await pushFiles(cloneUrl(), t.tokens.admin, {
+      '.github/workflows/nightly.yml': `on:
+  schedule:
+    - cron: '*/5 * * * *'
+  repository_dispatch:
+    types: [deploy-requested]
+jobs:
+  tick:
+    runs-on: linux
+    steps:
+      - run: echo "event \${{ github.event_name }}"
+`,
+    });
+    const fireAt = Date.UTC(2026, 10, 27, 4, 5, 30); // 04:05 UTC falls in the minute before this tick
+    const first = await fireSchedules(t.platform.pipelines, fireAt);
+    const again = await fireSchedules(t.platform.pipelines, fireAt + 1000);
+    expect(first.map((r) => [r.repository, r.event, r.workflowPath])).toEqual([['default/web', 'schedule', '.github/workflows/nightly.yml']]);
+    expect(again).toEqual([]);
+    expect(await fireSchedules(t.platform.pipelines, fireAt + 60_000)).toEqual([]); // 04:06 is not a fire time
+    expect((await completed(first[0]!.id)).conclusion).toBe('success');
+
+    const dispatched = await api<{ items: RunView[] }>('POST', '/api/pipelines/repository-dispatch', { repository: 'default/web', eventType: 'deploy-requested', clientPayload: { env: 'prod' } });
+    expect(dispatched.status).toBe(201);
+    expect(dispatched.body.items.map((r) => r.workflowPath)).toEqual(['.github/workflows/nightly.yml']);
+    const other = await api<{ items: RunView[] }>('POST', '/api/pipelines/repository-dispatch', { repository: 'default/web', eventType: 'something-else' });
+    expect(other.body.items).toEqual([]);
+    const done = await completed(dispatched.body.items[0]!.id);
+    expect(await logsOf(done)).toContain('event repository_dispatch');
   });
 
   it('a signed push webhook of a configured file:// remote starts its workflow; a bad signature changes nothing', async () => {
