@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import { describeError } from '../core/errors.js';
 import type { JobHandler, RunningJob } from '../store/queue/worker.js';
 import { createSecretMasker } from '../secrets/masking.js';
+import { jobTokenName } from './actions.js';
 import { createApiToken, revokeApiToken } from '../auth/tokens.js';
 import type { AuthTables } from '../auth/tables.js';
 import * as engine from './engine/index.js';
@@ -78,7 +79,7 @@ async function runPipelineJob(service: PipelineService, queued: RunningJob<Pipel
     const runRow = await db.selectFrom('pipeline_runs').selectAll().where('id', '=', runId).executeTakeFirstOrThrow();
     const jobRow = await db.selectFrom('pipeline_jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow();
     // The job token lets the `plinth` CLI in steps act on this server; it is revoked when the job ends.
-    const created = await createApiToken(authDb, { name: `pipeline-job-${jobId}`, role: 'member', expiresInDays: 1, createdBy: `pipeline-run:${runId}` });
+    const created = await createApiToken(authDb, { name: jobTokenName(jobId), role: 'member', expiresInDays: 1, createdBy: `pipeline-run:${runId}` });
     token = { token: created.token, id: created.item.id };
     masker.add(token.token);
     const secrets = { ...(await service.secretsOf(run.repository)), PLINTH_TOKEN: token.token };

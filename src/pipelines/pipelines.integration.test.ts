@@ -164,6 +164,7 @@ jobs:
   });
 
   it('never stores a secret or the job token in logs, and steps reach the server with PLINTH_TOKEN', async () => {
+    await api('POST', '/api/repositories', { name: 'other' });
     const set = await api('PUT', '/api/pipelines/secrets/default/web/API_KEY', { value: 'sup3r-s3cret-value' });
     expect(set.status).toBe(204);
     await pushFiles(cloneUrl(), t.tokens.admin, {
@@ -176,6 +177,16 @@ jobs:
           echo "key is \${{ secrets.API_KEY }}"
           echo "token is $PLINTH_TOKEN"
           node -e "fetch(process.env.PLINTH_SERVER + '/api/auth/me', { headers: { authorization: 'Bearer ' + process.env.PLINTH_TOKEN } }).then(r => r.json()).then(b => console.log('server says ' + b.actor.name))"
+          node -e "$SCOPE_CHECK"
+        env:
+          SCOPE_CHECK: |
+            const call = (method, path, body) => fetch(process.env.PLINTH_SERVER + path, { method, headers: { authorization: 'Bearer ' + process.env.PLINTH_TOKEN, 'content-type': 'application/json' }, body: body && JSON.stringify(body) }).then(r => r.status);
+            (async () => {
+              console.log('other repository dispatch ' + await call('POST', '/api/pipelines/dispatch', { repository: 'default/other', workflow: 'ci.yml' }));
+              console.log('other repository secret ' + await call('PUT', '/api/pipelines/secrets/default/other/X', { value: 'stolen' }));
+              console.log('token create ' + await call('POST', '/api/tokens', { name: 'escape', role: 'member' }));
+              console.log('own repository secret ' + await call('PUT', '/api/pipelines/secrets/default/web/FROM_JOB', { value: 'set-by-job' }));
+            })();
 `,
     });
     const { body: run } = await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'secret.yml' });
@@ -187,6 +198,11 @@ jobs:
     expect(logs).not.toContain('sup3r-s3cret-value');
     expect(logs).not.toMatch(/plinth_[A-Za-z0-9]{20,}/);
     expect(logs).toMatch(/server says pipeline-job-\d+/);
+    // The job token acts on its own repository only, and cannot mint tokens.
+    expect(logs).toContain('other repository dispatch 403');
+    expect(logs).toContain('other repository secret 403');
+    expect(logs).toContain('token create 403');
+    expect(logs).toContain('own repository secret 204');
   });
 
   it('honours timeout-minutes: a step running too long is stopped and its job fails', async () => {
@@ -238,8 +254,8 @@ jobs:
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(done.conclusion).toBe('cancelled');
     const logs = await logsOf(done);
-    expect(logs, logs).toContain('post ran');
-    expect(logs).not.toContain('woke');
+    expect(logs).toContain('post ran');
+    expect(logs).not.toMatch(/^woke$/m);
   });
 
   it('a concurrency group with cancel-in-progress cancels the older run', async () => {

@@ -29,7 +29,9 @@ const jobParams = { type: 'object', required: ['id', 'jobId'], properties: { id:
 export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRouteDeps): void {
   const { pipelines } = deps;
   const read = routeAccess({ action: 'pipeline.read' });
-  const run = routeAccess({ action: 'pipeline.run' });
+  // Mutations name the repository they act on, so rules can scope them (job tokens: their own repository).
+  const run = routeAccess({ authorizeInHandler: true });
+  const authorizeOn = (context: AccessContext, action: string, repository: string) => deps.authorizer.authorize(context, action, { ref: `repository:${repository}` });
   const store = pipelines.deps.store;
 
   /** Runs fn, then writes its audit record (success or failure); fn has its own transaction. */
@@ -149,7 +151,10 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
   app.post<{ Params: { id: number } }>(
     '/runs/:id/cancel',
     { config: run, schema: { tags: ['pipelines'], summary: 'Cancel a run: waiting jobs end, running ones are stopped (post steps run)', params: runParams, response: { 404: problem, 409: problem } } },
-    async (request) => audited(request, 'pipeline.run.cancel', `pipeline-run:${request.params.id}`, (context) => pipelines.cancelRun(request.params.id, context.actor.ref)),
+    async (request) => {
+      await authorizeOn(accessContext(request), 'pipeline.run', (await pipelines.getRun(request.params.id)).repository);
+      return audited(request, 'pipeline.run.cancel', `pipeline-run:${request.params.id}`, (context) => pipelines.cancelRun(request.params.id, context.actor.ref));
+    },
   );
 
   app.post<{ Params: { id: number }; Body: { failedOnly?: boolean } }>(
@@ -166,6 +171,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
     },
     async (request) => {
       const mode = request.body?.failedOnly ? 'failed' : 'all';
+      await authorizeOn(accessContext(request), 'pipeline.run', (await pipelines.getRun(request.params.id)).repository);
       return audited(request, 'pipeline.run.rerun', `pipeline-run:${request.params.id}`, (context) => pipelines.rerun(request.params.id, mode, context.actor.ref), () => ({ mode }));
     },
   );
@@ -212,6 +218,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
       },
     },
     async (request, reply) => {
+      await authorizeOn(accessContext(request), 'pipeline.run', request.body.repository);
       const created = await audited(request, 'pipeline.dispatch', `repository:${request.body.repository}`, (context) => pipelines.dispatch(request.body, context.actor.ref), (r) => ({ run: r.id, workflow: request.body.workflow }));
       return reply.code(201).send(created);
     },
@@ -233,6 +240,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
       },
     },
     async (request, reply) => {
+      await authorizeOn(accessContext(request), 'pipeline.run', request.body.repository);
       const items = await audited(request, 'pipeline.dispatch', `repository:${request.body.repository}`, (context) => pipelines.repositoryDispatch(request.body, context.actor.ref), (runs) => ({ runs: runs.map((r) => r.id), eventType: request.body.eventType }));
       return reply.code(201).send({ items });
     },
@@ -273,7 +281,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
   app.put<{ Params: { namespace: string; name: string; secret: string }; Body: { value: string } }>(
     '/secrets/:namespace/:name/:secret',
     {
-      config: routeAccess({ action: 'pipeline.secret.write' }),
+      config: run,
       schema: {
         tags: ['pipelines'],
         summary: 'Set a repository secret (`secrets.<NAME>` in its workflows; masked in logs)',
@@ -283,6 +291,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
     },
     async (request, reply) => {
       const repository = `${request.params.namespace}/${request.params.name}`;
+      await authorizeOn(accessContext(request), 'pipeline.secret.write', repository);
       await audited(request, 'pipeline.secret.write', `repository:${repository}`, (context) => pipelines.setSecret(repository, request.params.secret, request.body.value, context.actor.ref), () => ({ secret: request.params.secret }));
       return reply.code(204).send();
     },

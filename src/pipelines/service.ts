@@ -428,6 +428,12 @@ export class PipelineService {
 
   // ---- what a running job needs ---------------------------------------------------------
 
+  /** The repository of a job's run (what its job token may act on). */
+  async repositoryOfJob(jobId: number): Promise<string | undefined> {
+    const row = await this.db.selectFrom('pipeline_jobs').innerJoin('pipeline_runs', 'pipeline_runs.id', 'pipeline_jobs.run_id').select('pipeline_runs.repository').where('pipeline_jobs.id', '=', jobId).executeTakeFirst();
+    return row?.repository;
+  }
+
   /** Results of the jobs of a job's run attempt that have finished (the engine's `needs` and status). */
   async finishedResultsOf(job: JobRow): Promise<engine.NeedsResults> {
     const rows = await this.db.selectFrom('pipeline_jobs').selectAll().where('run_id', '=', job.run_id).where('attempt', '=', job.attempt).execute();

@@ -19,7 +19,7 @@ import { repositoryMigrations } from '../repositories/migrations.js';
 import { repositoryActions, repositoryPermissionRules } from '../repositories/actions.js';
 import { RepositoryService } from '../repositories/service.js';
 import { pipelineMigrations } from '../pipelines/migrations.js';
-import { pipelineActions } from '../pipelines/actions.js';
+import { jobTokenScopeRule, pipelineActions } from '../pipelines/actions.js';
 import { PipelineService } from '../pipelines/service.js';
 import { pipelineJobHandlers } from '../pipelines/job-handler.js';
 import { startPipelineTriggers } from '../pipelines/triggers.js';
@@ -104,6 +104,7 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     logger: logger.child({ component: 'pipelines' }),
     sources: createRepositorySource(repositories, config.pipelines.remotes, path.join(config.dataDir, 'pipelines', 'mirrors')),
   });
+  authorizer.addRule(jobTokenScopeRule((jobId) => pipelines.repositoryOfJob(jobId)));
   return {
     config,
     logger,
