@@ -330,6 +330,51 @@ jobs:
     expect(await logsOf(done)).toContain('event repository_dispatch');
   });
 
+  it('keeps uploaded artifacts with the run (retention honoured, downloadable), and a concurrency group without cancel-in-progress queues the next run', async () => {
+    await pushFiles(cloneUrl(), t.tokens.admin, {
+      '.github/workflows/artifact.yml': `on: workflow_dispatch
+concurrency: release
+jobs:
+  make:
+    runs-on: linux
+    steps:
+      - run: mkdir -p out && echo "report body" > out/report.txt && sleep 1
+      - uses: actions/upload-artifact@v4
+        with:
+          name: report
+          path: out/report.txt
+          retention-days: 3
+  use:
+    needs: make
+    runs-on: linux
+    steps:
+      - uses: actions/download-artifact@v4
+        with:
+          name: report
+      - run: find . -name report.txt -not -path './.git/*' -exec cat {} \\;
+`,
+    });
+    const { body: first } = await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'artifact.yml' });
+    const { body: second } = await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'artifact.yml' });
+    // The second waits in the group until the first has ended.
+    expect((await api<RunView>('GET', `/api/pipelines/runs/${second.id}`)).body.status).toBe('queued');
+    const done = await completed(first.id);
+    expect(done.conclusion, await logsOf(done)).toBe('success');
+    expect(await logsOf(done)).toMatch(/^report body$/m);
+    const { body: listed } = await api<{ items: Array<{ name: string; size: number; expiresAt: string }> }>('GET', `/api/pipelines/runs/${first.id}/artifacts`);
+    expect(listed.items.map((a) => a.name)).toEqual(['report']);
+    const days = (new Date(listed.items[0]!.expiresAt).getTime() - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(2.9);
+    expect(days).toBeLessThanOrEqual(3);
+    const download = await t.app.inject({ method: 'GET', url: `/api/pipelines/runs/${first.id}/artifacts/report`, headers: auth() });
+    expect(download.statusCode).toBe(200);
+    expect(download.headers['content-type']).toBe('application/gzip');
+    expect(download.rawPayload.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    const missing = await api<{ code: string }>('GET', `/api/pipelines/runs/${first.id}/artifacts/nope`);
+    expect([missing.status, missing.body.code]).toEqual([404, 'PIPELINE_ARTIFACT_NOT_FOUND']);
+    expect((await completed(second.id)).conclusion).toBe('success');
+  });
+
   it('a signed push webhook of a configured file:// remote starts its workflow; a bad signature changes nothing', async () => {
     await runGit(['init', '--quiet', '--bare', '--initial-branch=main', remoteDir]);
     const remoteUrl = `file://${remoteDir}`;
