@@ -297,6 +297,11 @@ jobs:
     expect(text).toContain('event: run');
     expect(text).toMatch(/event: lines\ndata: .*line 3/);
     expect(text).toContain('event: end\ndata: {"conclusion":"success"}');
+    const { body: details } = await api<RunDetails>('GET', `/api/pipelines/runs/${run.id}`);
+    const jobStream = await (await fetch(`${url}/api/pipelines/runs/${run.id}/jobs/${details.jobs[0]!.id}/logs?follow=1&after=2`, { headers: auth() })).text();
+    expect(jobStream).not.toContain('"line":2,');
+    expect(jobStream).toMatch(/id: \d+\nevent: lines\ndata: .*line 1.*line 2.*line 3/);
+    expect(jobStream).toMatch(/event: end\ndata: {"conclusion":"success"}\n\n$/);
   });
 
   it('fires a schedule once per cron minute however often the tick runs, and repository_dispatch runs the workflows listening for its type', async () => {

@@ -82,7 +82,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
     async (request) => ({ ...(await pipelines.runDetails(request.params.id)), artifacts: await listArtifacts(pipelines, request.params.id) }),
   );
 
-  app.get<{ Params: { id: number; jobId: number }; Querystring: { after?: number; limit?: number; follow?: boolean } }>(
+  app.get<{ Params: { id: number; jobId: number }; Querystring: { after?: number; limit?: number; follow?: '0' | '1' | 'true' | 'false' } }>(
     '/runs/:id/jobs/:jobId/logs',
     {
       config: read,
@@ -90,13 +90,13 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
         tags: ['pipelines'],
         summary: 'A job\'s log lines after a line number; with follow=1 a live text/event-stream that ends when the job has',
         params: jobParams,
-        querystring: { type: 'object', additionalProperties: false, properties: { after: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 10000 }, follow: { type: 'boolean' } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { after: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 10000 }, follow: { type: 'string', enum: ['0', '1', 'true', 'false'] } } },
       },
     },
     async (request, reply) => {
       const { id, jobId } = request.params;
       const job = await pipelines.getJob(id, jobId);
-      if (!request.query.follow) {
+      if (request.query.follow !== '1' && request.query.follow !== 'true') {
         const items = await readLogLines(pipelines.db, jobId, request.query.after ?? 0, request.query.limit ?? 1000);
         return { items, nextAfter: items.at(-1)?.line ?? request.query.after ?? 0, completed: job.status === 'completed' };
       }

@@ -112,9 +112,13 @@ export function scheduleTickHandler(service: PipelineService, logger: Logger): J
   return {
     type: SCHEDULE_TICK_JOB,
     run: async () => {
-      await fireSchedules(service, Date.now(), logger);
-      await deleteExpiredArtifacts(service);
-      await scheduleNextTick(service);
+      try {
+        await fireSchedules(service, Date.now(), logger);
+        await deleteExpiredArtifacts(service);
+      } finally {
+        // The next tick is queued whatever happened to this one, or schedules would stop.
+        await scheduleNextTick(service);
+      }
     },
   };
 }
