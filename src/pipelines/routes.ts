@@ -101,7 +101,8 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
         return { items, nextAfter: items.at(-1)?.line ?? request.query.after ?? 0, completed: job.status === 'completed' };
       }
       let after = request.query.after ?? (Number(request.headers['last-event-id']) || 0);
-      await streamEvents(store, request, reply, [PIPELINE_LOGS_CHANNEL, PIPELINE_RUNS_CHANNEL], async (write) => {
+      const relevant = (channel: string, payload: string) => payload === String(channel === PIPELINE_LOGS_CHANNEL ? jobId : id);
+      await streamEvents(store, request, reply, [PIPELINE_LOGS_CHANNEL, PIPELINE_RUNS_CHANNEL], relevant, async (write) => {
         for (;;) {
           const lines = await readLogLines(pipelines.db, jobId, after, 2000);
           if (lines.length === 0) break;
@@ -127,8 +128,12 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
       await pipelines.getRun(id);
       const sentLines = new Map<number, number>();
       let lastSnapshot = '';
-      await streamEvents(store, request, reply, [PIPELINE_LOGS_CHANNEL, PIPELINE_RUNS_CHANNEL], async (write) => {
+      let jobIds = new Set<string>();
+      // Other runs' notifications are ignored; a new job of this run comes with a run notification first.
+      const relevant = (channel: string, payload: string) => (channel === PIPELINE_RUNS_CHANNEL ? payload === String(id) : jobIds.has(payload));
+      await streamEvents(store, request, reply, [PIPELINE_LOGS_CHANNEL, PIPELINE_RUNS_CHANNEL], relevant, async (write) => {
         const details = await pipelines.runDetails(id);
+        jobIds = new Set(details.jobs.map((job) => String(job.id)));
         const snapshot = JSON.stringify(details);
         if (snapshot !== lastSnapshot) write('run', details);
         lastSnapshot = snapshot;
@@ -356,9 +361,17 @@ function verifyHmac(secret: string, raw: Buffer, header: string | undefined): bo
 
 /**
  * A Server-Sent-Events response driven by notifications: `pump` runs at once and on every
- * notification of `channels` (never twice at the same time) and returns true when the stream is done.
+ * relevant notification of `channels` (never twice at the same time) and returns true when the
+ * stream is done.
  */
-async function streamEvents(store: Store, request: FastifyRequest, reply: FastifyReply, channels: string[], pump: (write: (event: string, data: unknown, id?: number) => void) => Promise<boolean>): Promise<void> {
+async function streamEvents(
+  store: Store,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  channels: string[],
+  relevant: (channel: string, payload: string) => boolean,
+  pump: (write: (event: string, data: unknown, id?: number) => void) => Promise<boolean>,
+): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': String(request.id) });
@@ -396,6 +409,6 @@ async function streamEvents(store: Store, request: FastifyRequest, reply: Fastif
   };
   const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), 15_000);
   request.raw.on('close', finish);
-  for (const channel of channels) unlisteners.push(await store.onNotification(channel, () => void run()));
+  for (const channel of channels) unlisteners.push(await store.onNotification(channel, (payload) => relevant(channel, payload) && void run()));
   await run();
 }
