@@ -114,6 +114,10 @@ jobs:
     const missing = await api<{ code: string }>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'nope.yml' });
     expect([missing.status, missing.body.code]).toEqual([404, 'PIPELINE_WORKFLOW_NOT_FOUND']);
 
+    const asViewer = await t.app.inject({ method: 'POST', url: '/api/pipelines/dispatch', headers: { authorization: `Bearer ${t.tokens.viewer}` }, payload: { repository: 'default/web', workflow: 'ci.yml', inputs: { greeting: 'hi' } } });
+    expect([asViewer.statusCode, asViewer.json().code]).toEqual([403, 'AUTH_NOT_ALLOWED']);
+    expect((await t.app.inject({ method: 'GET', url: '/api/pipelines/runs', headers: { authorization: `Bearer ${t.tokens.viewer}` } })).statusCode).toBe(200);
+    expect((await runsOf('repository=default/web')).length).toBe(before);
     const ok = await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'ci.yml', ref: 'main', inputs: { greeting: 'hi' } });
     expect(ok.status).toBe(201);
     expect(ok.body).toMatchObject({ event: 'workflow_dispatch', inputs: { greeting: 'hi', level: 'low' }, runNumber: 2 });
@@ -395,6 +399,19 @@ jobs:
     expect(accepted.statusCode).toBe(202);
     const [run] = await runsOf('repository=acme/remote');
     expect(run).toMatchObject({ sha, event: 'push', actor: 'octo' });
+    // The same push again (GitHub redelivers) is one run; GitLab's hook checks its token.
+    expect((await send(`sha256=${createHmac('sha256', WEBHOOK_SECRET).update(payload).digest('hex')}`)).json()).toEqual({ runs: [] });
+    const gitlab = (token: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/pipelines/webhooks/gitlab',
+        headers: { 'content-type': 'application/json', 'x-gitlab-token': token, 'x-gitlab-event-uuid': 'g-1' },
+        payload: { ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, user_username: 'gitlab-user', project: { git_http_url: remoteUrl, path_with_namespace: 'acme/remote' } },
+      });
+    expect((await gitlab('wrong-token-value')).statusCode).toBe(401);
+    const viaGitlab = await gitlab(WEBHOOK_SECRET);
+    expect(viaGitlab.statusCode).toBe(202);
+    expect((await runsOf('repository=acme/remote')).map((r) => r.actor)).toEqual(['gitlab-user', 'octo']);
     const done = await completed(run!.id);
     expect(done.conclusion).toBe('success');
     expect(await logsOf(done)).toContain('from remote');
