@@ -115,7 +115,7 @@ async function runPipelineJob(service: PipelineService, queued: RunningJob<Pipel
         signal: queued.signal,
       },
     );
-    const stopped = queued.signal.aborted && outcome.conclusion !== 'success' ? await stopReason(service, runId, queued.signal) : undefined;
+    const stopped = queued.signal.aborted && outcome.conclusion !== 'success' ? await stopReason(service, runId, jobId, queued.signal) : undefined;
     result = {
       conclusion: stopped?.conclusion ?? outcome.conclusion,
       outputs: outcome.outputs,
@@ -125,7 +125,7 @@ async function runPipelineJob(service: PipelineService, queued: RunningJob<Pipel
       error: stopped?.error ?? (outcome.error ? masker.mask(outcome.error) : null),
     };
   } catch (error) {
-    const stopped = queued.signal.aborted ? await stopReason(service, runId, queued.signal) : undefined;
+    const stopped = queued.signal.aborted ? await stopReason(service, runId, jobId, queued.signal) : undefined;
     logs.write(`##[error]${stopped?.error ?? masker.mask(describeError(error).split('\n')[0]!)}`, 0);
     result = { conclusion: stopped?.conclusion ?? 'failure', steps: steps.current(), error: stopped?.error ?? masker.mask(describeError(error)).slice(0, 4000) };
     if (!stopped) logger.warn({ err: error, job: jobId, run: runId }, 'pipeline job failed to run');
@@ -143,7 +143,7 @@ async function runPipelineJob(service: PipelineService, queued: RunningJob<Pipel
  * attempt that ran it: a runner that lost its job to another worker records nothing.
  */
 async function finishJob(service: PipelineService, runId: number, jobId: number, queueAttempt: number | null, result: JobOutcome): Promise<void> {
-  await service.deps.store.transaction(async (storeTrx) => {
+  const stops = await service.deps.store.transaction(async (storeTrx) => {
     const trx = storeTrx.withTables<PipelineTables>() as Kysely<PipelineTables>;
     // The run's lock first, as every change to a run's jobs takes it (no lock-order deadlocks).
     await service.lockRun(trx, runId);
@@ -163,17 +163,21 @@ async function finishJob(service: PipelineService, runId: number, jobId: number,
       .where('status', '=', 'in_progress');
     update = queueAttempt === null ? update.where('queue_attempt', 'is', null) : update.where('queue_attempt', '=', queueAttempt);
     const updated = await update.executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 1) await service.advanceRun(trx, runId);
+    return Number(updated.numUpdatedRows) === 1 ? service.advanceRun(trx, runId) : [];
   });
+  await service.stopQueueJobs(stops);
 }
 
 /**
- * Why the queue stopped a job: its run was cancelled (the job is cancelled), or this worker lost
+ * Why the queue stopped a job: its run was cancelled or a leg of its fail-fast matrix failed (the
+ * job is cancelled), or this worker lost
  * the job — its lease ran out while it stalled, or it is shutting down (the job fails, saying so).
  */
-async function stopReason(service: PipelineService, runId: number, signal: AbortSignal): Promise<{ conclusion: Conclusion; error: string }> {
+async function stopReason(service: PipelineService, runId: number, jobId: number, signal: AbortSignal): Promise<{ conclusion: Conclusion; error: string }> {
   const run = await service.getRun(runId);
   if (run.conclusion === 'cancelled') return { conclusion: 'cancelled', error: 'The job was cancelled.' };
+  // Another leg of its fail-fast matrix failed.
+  if ((await service.getJob(runId, jobId)).conclusion === 'cancelled') return { conclusion: 'cancelled', error: 'The job was cancelled: another job of its matrix failed (fail-fast).' };
   const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
   return { conclusion: 'failure', error: `The runner stopped the job: ${reason}.` };
 }

@@ -384,6 +384,42 @@ jobs:
     expect((await completed(second.id)).conclusion).toBe('success');
   });
 
+  it('runs matrix legs at most max-parallel at a time, and fail-fast stops the other legs when one fails', async () => {
+    await pushFiles(cloneUrl(), t.tokens.admin, {
+      '.github/workflows/matrix.yml': `on: workflow_dispatch
+jobs:
+  serial:
+    runs-on: linux
+    strategy:
+      max-parallel: 1
+      matrix:
+        n: [1, 2, 3]
+    steps:
+      - run: sleep 0.3
+  fragile:
+    runs-on: linux
+    strategy:
+      matrix:
+        n: [1, 2]
+    steps:
+      - run: if [ "\${{ matrix.n }}" = 1 ]; then sleep 0.5; exit 1; else sleep 30; fi
+`,
+    });
+    const started = Date.now();
+    const { body: run } = await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'matrix.yml' });
+    const done = await completed(run.id);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(done.conclusion).toBe('failure');
+    const serial = done.jobs.filter((j) => j.key === 'serial');
+    expect(serial.map((j) => j.conclusion)).toEqual(['success', 'success', 'success']);
+    const spans = serial.map((j) => [Date.parse(j.startedAt!), Date.parse(j.completedAt!)] as const).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+    expect(done.jobs.filter((j) => j.key === 'fragile').map((j) => [j.name, j.conclusion])).toEqual([
+      ['fragile (1)', 'failure'],
+      ['fragile (2)', 'cancelled'],
+    ]);
+  });
+
   it('a signed push webhook of a configured file:// remote starts its workflow; a bad signature changes nothing', async () => {
     await runGit(['init', '--quiet', '--bare', '--initial-branch=main', remoteDir]);
     const remoteUrl = `file://${remoteDir}`;

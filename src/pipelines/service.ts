@@ -236,6 +236,7 @@ export class PipelineService {
         await trx.insertInto('pipeline_jobs').values(newJobRow(Number(inserted.id), 1, { key: job.id, name: job.name, needs: job.needs, runsOn: job.runsOn ?? [] }, now)).execute();
       }
       await appendEvent(this.deps.store, { type: 'pipeline:run-created', subject: `pipeline-run:${inserted.id}`, actor: trigger.actor, payload: { repository: trigger.repository, workflow: trigger.workflow.path, sha: trigger.sha, ref: trigger.ref, event: trigger.event } }, asStore(trx));
+      // A new run has nothing running yet: nothing to stop.
       await this.advanceRun(trx, Number(inserted.id));
       return { run: inserted, created: true };
     });
@@ -286,49 +287,83 @@ export class PipelineService {
 
   /**
    * Moves a run forward inside a transaction: queues every job whose needs are done (its `if`
-   * evaluated, its matrix expanded), skips the ones that should not run, and completes the run
-   * when every job has. Safe to call any number of times.
+   * evaluated, its matrix expanded; legs beyond `max-parallel` wait for a slot), stops the other
+   * legs of a failed fail-fast matrix, skips the jobs that should not run, and completes the run
+   * when every job has. Safe to call any number of times. Returns the queue jobs of running legs
+   * to stop: the caller cancels them after commit (the queue's cancel is its own write).
    */
-  async advanceRun(trx: Db, runId: number): Promise<void> {
+  async advanceRun(trx: Db, runId: number): Promise<number[]> {
+    const toStop: number[] = [];
     const run = await this.lockRun(trx, runId);
-    if (run.status === 'completed') return;
+    if (run.status === 'completed') return toStop;
     if (run.concurrency_group && run.status === 'queued') {
       const ahead = await trx.selectFrom('pipeline_runs').select('id').where('concurrency_group', '=', run.concurrency_group).where('status', '!=', 'completed').where('id', '<', run.id).executeTakeFirst();
-      if (ahead) return; // Waits for the run ahead of it in its concurrency group.
+      if (ahead) return toStop; // Waits for the run ahead of it in its concurrency group.
     }
     const parsed = await parseWorkflow(run.workflow_source, run.workflow_path);
-    if (!parsed.ok) return;
+    if (!parsed.ok) return toStop;
     const workflow = parsed.workflow;
     const planned = new Set(engine.planJobs(workflow).map((job) => job.id));
     const now = Date.now();
     const cancelling = run.conclusion === 'cancelled';
+    const queueLeg = async (jobId: number, runsOn: string[]) => {
+      const queued = await enqueueJob(this.deps.store, { type: PIPELINE_JOB, queue: runnerQueueOf(runsOn), payload: { runId: run.id, jobId }, maxAttempts: 2 }, asStore(trx));
+      await trx.updateTable('pipeline_jobs').set({ status: 'queued', queue_job_id: queued.id }).where('id', '=', jobId).execute();
+    };
     for (;;) {
       const jobs = await trx.selectFrom('pipeline_jobs').selectAll().where('run_id', '=', run.id).where('attempt', '=', run.attempt).orderBy('id').execute();
       const byKey = groupBy(jobs, (j) => j.job_key);
+      const context = this.evaluationContext(run, finishedResults(byKey));
       let changed = false;
       for (const job of jobs.filter((j) => j.status === 'pending')) {
         const needs = JSON.parse(job.needs) as string[];
         if (!needs.every((key) => (byKey.get(key) ?? []).every((i) => i.status === 'completed'))) continue;
         changed = true;
-        const context = this.evaluationContext(run, finishedResults(byKey));
-        let legs: engine.MatrixExpansion['legs'] = [];
+        let expansion: engine.MatrixExpansion | undefined;
         try {
-          if (!cancelling && planned.has(job.job_key) && engine.jobIfResult(workflow, job.job_key, context)) legs = engine.expandMatrix(workflow, job.job_key, context).legs;
+          if (!cancelling && planned.has(job.job_key) && engine.jobIfResult(workflow, job.job_key, context)) expansion = engine.expandMatrix(workflow, job.job_key, context);
         } catch (error) {
           // A job whose `if` or matrix cannot be evaluated fails, saying why; the rest of the run goes on.
           await trx.updateTable('pipeline_jobs').set({ status: 'completed', conclusion: 'failure', error: describeError(error), completed_at: now }).where('id', '=', job.id).execute();
           continue;
         }
-        if (legs.length === 0) {
+        if (!expansion?.legs.length) {
           await trx.updateTable('pipeline_jobs').set({ status: 'completed', conclusion: cancelling ? 'cancelled' : 'skipped', completed_at: now }).where('id', '=', job.id).execute();
           continue;
         }
-        for (const [index, leg] of legs.entries()) {
+        for (const [index, leg] of expansion.legs.entries()) {
           const runsOn = this.aliasLabels(engine.evaluateRunsOn(workflow, job.job_key, context, leg.matrix));
-          const values = { name: leg.name, matrix: Object.keys(leg.matrix).length ? JSON.stringify(leg.matrix) : null, runs_on: JSON.stringify(runsOn), status: 'queued' as const };
+          const values = { name: leg.name, matrix: Object.keys(leg.matrix).length ? JSON.stringify(leg.matrix) : null, runs_on: JSON.stringify(runsOn), status: 'waiting' as const };
           const jobId = index === 0 ? Number(job.id) : Number((await trx.insertInto('pipeline_jobs').values({ ...newJobRow(run.id, run.attempt, { key: job.job_key, name: leg.name, needs, runsOn }, now), ...values }).returning('id').executeTakeFirstOrThrow()).id);
-          const queued = await enqueueJob(this.deps.store, { type: PIPELINE_JOB, queue: runnerQueueOf(runsOn), payload: { runId: run.id, jobId }, maxAttempts: 2 }, asStore(trx));
-          await trx.updateTable('pipeline_jobs').set({ ...values, queue_job_id: queued.id }).where('id', '=', jobId).execute();
+          if (index === 0) await trx.updateTable('pipeline_jobs').set(values).where('id', '=', jobId).execute();
+          if (index < (expansion.maxParallel ?? Infinity)) await queueLeg(jobId, runsOn);
+        }
+      }
+      // Matrix legs already expanded: fail-fast stops the others when one fails; max-parallel frees slots.
+      for (const [key, legs] of byKey) {
+        const waiting = legs.filter((l) => l.status === 'waiting');
+        const active = legs.filter((l) => l.status === 'queued' || (l.status === 'in_progress' && l.conclusion === null));
+        const failed = legs.some((l) => l.status === 'completed' && l.conclusion === 'failure');
+        if (waiting.length === 0 && !(failed && active.length > 0)) continue;
+        let expansion: engine.MatrixExpansion;
+        try {
+          expansion = engine.expandMatrix(workflow, key, context);
+        } catch {
+          continue; // It was evaluated when the legs were made; nothing new to decide.
+        }
+        if (cancelling || (failed && expansion.failFast)) {
+          const ending = [...waiting, ...active.filter((l) => l.status === 'queued')];
+          if (ending.length) await trx.updateTable('pipeline_jobs').set({ status: 'completed', conclusion: 'cancelled', completed_at: now }).where('id', 'in', ending.map((l) => l.id)).where('status', 'in', ['waiting', 'queued']).execute();
+          const running = active.filter((l) => l.status === 'in_progress');
+          // Marked now, recorded by their runner when it has stopped them.
+          if (running.length) await trx.updateTable('pipeline_jobs').set({ conclusion: 'cancelled' }).where('id', 'in', running.map((l) => l.id)).execute();
+          toStop.push(...[...ending, ...running].flatMap((l) => (l.queue_job_id === null ? [] : [Number(l.queue_job_id)])));
+          changed ||= ending.length > 0;
+        } else {
+          for (const leg of waiting.slice(0, Math.max(0, (expansion.maxParallel ?? Infinity) - active.length))) {
+            await queueLeg(Number(leg.id), JSON.parse(leg.runs_on) as string[]);
+            changed = true;
+          }
         }
       }
       if (!changed) break;
@@ -336,20 +371,26 @@ export class PipelineService {
     await announceRunChanged(this.deps.store, run.id, trx as Kysely<unknown>);
     const jobs = await trx.selectFrom('pipeline_jobs').select(['status', 'conclusion']).where('run_id', '=', run.id).where('attempt', '=', run.attempt).execute();
     if (jobs.every((j) => j.status === 'completed')) {
-      await this.completeRun(trx, run, cancelling ? 'cancelled' : conclusionOfJobs(jobs.map((j) => j.conclusion)));
+      toStop.push(...(await this.completeRun(trx, run, cancelling ? 'cancelled' : conclusionOfJobs(jobs.map((j) => j.conclusion)))));
     } else if (run.status === 'queued') {
       await trx.updateTable('pipeline_runs').set({ status: 'in_progress', started_at: run.started_at ?? now, updated_at: now }).where('id', '=', run.id).execute();
     }
+    return toStop;
+  }
+
+  /** Stops running legs whose queue jobs `advanceRun` named (after its transaction committed). */
+  async stopQueueJobs(ids: number[]): Promise<void> {
+    for (const id of ids) await cancelJob(this.deps.store, id).catch(() => {});
   }
 
   private aliasLabels(labels: string[]): string[] {
     return [...new Set(labels.flatMap((label) => this.deps.config.labelAliases[label] ?? [label]))];
   }
 
-  private async completeRun(trx: Db, run: RunRow, conclusion: Conclusion): Promise<void> {
+  private async completeRun(trx: Db, run: RunRow, conclusion: Conclusion): Promise<number[]> {
     const now = Date.now();
     const updated = await trx.updateTable('pipeline_runs').set({ status: 'completed', conclusion, completed_at: now, updated_at: now }).where('id', '=', run.id).where('status', '!=', 'completed').executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return;
+    if (Number(updated.numUpdatedRows) === 0) return [];
     await appendEvent(
       this.deps.store,
       { type: 'pipeline:run-completed', subject: `pipeline-run:${run.id}`, actor: run.actor, payload: { repository: run.repository, workflow: run.workflow_path, sha: run.sha, ref: run.ref, conclusion, runNumber: run.run_number, attempt: run.attempt } },
@@ -358,8 +399,9 @@ export class PipelineService {
     // The next run waiting in this concurrency group may start now.
     if (run.concurrency_group) {
       const next = await trx.selectFrom('pipeline_runs').select('id').where('concurrency_group', '=', run.concurrency_group).where('status', '=', 'queued').orderBy('id').executeTakeFirst();
-      if (next) await this.advanceRun(trx, Number(next.id));
+      if (next) return this.advanceRun(trx, Number(next.id));
     }
+    return [];
   }
 
   // ---- cancel and re-run ---------------------------------------------------------------
@@ -378,13 +420,13 @@ export class PipelineService {
       const jobs = await trx.selectFrom('pipeline_jobs').select(['id', 'status', 'queue_job_id']).where('run_id', '=', run.id).where('attempt', '=', run.attempt).where('status', '!=', 'completed').execute();
       const waiting = jobs.filter((j) => j.status !== 'in_progress').map((j) => Number(j.id));
       // A runner may have claimed one meanwhile: that one is stopped through its queue job below.
-      if (waiting.length) await trx.updateTable('pipeline_jobs').set({ status: 'completed', conclusion: 'cancelled', completed_at: now }).where('id', 'in', waiting).where('status', 'in', ['pending', 'queued']).execute();
+      if (waiting.length) await trx.updateTable('pipeline_jobs').set({ status: 'completed', conclusion: 'cancelled', completed_at: now }).where('id', 'in', waiting).where('status', 'in', ['pending', 'waiting', 'queued']).execute();
       await appendEvent(this.deps.store, { type: 'pipeline:run-cancel-requested', subject: `pipeline-run:${run.id}`, actor, payload: {} }, asStore(trx));
-      await this.advanceRun(trx, run.id);
-      return jobs.filter((j) => j.queue_job_id !== null);
+      const stops = await this.advanceRun(trx, run.id);
+      return [...stops, ...jobs.flatMap((j) => (j.queue_job_id === null ? [] : [Number(j.queue_job_id)]))];
     });
     // The queue tells the worker running each job (here or in another process) to abort it.
-    for (const job of running) await cancelJob(this.deps.store, Number(job.queue_job_id)).catch(() => {});
+    await this.stopQueueJobs([...new Set(running)]);
     return this.getRun(runId);
   }
 
@@ -421,6 +463,7 @@ export class PipelineService {
         }
       }
       await appendEvent(this.deps.store, { type: 'pipeline:run-rerun', subject: `pipeline-run:${run.id}`, actor, payload: { attempt, mode } }, asStore(trx));
+      // A new attempt has nothing running yet: nothing to stop.
       await this.advanceRun(trx, run.id);
     });
     return this.getRun(runId);

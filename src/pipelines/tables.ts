@@ -11,7 +11,8 @@ export type PipelineTables = {
 };
 
 export type RunStatus = 'queued' | 'in_progress' | 'completed';
-export type JobStatus = 'pending' | 'queued' | 'in_progress' | 'completed';
+/** `pending`: its needs are not done; `waiting`: a matrix leg waiting for a `max-parallel` slot. */
+export type JobStatus = 'pending' | 'waiting' | 'queued' | 'in_progress' | 'completed';
 export type Conclusion = 'success' | 'failure' | 'cancelled' | 'skipped';
 
 export interface DbPipelineRunRow {

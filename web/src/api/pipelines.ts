@@ -1,7 +1,7 @@
 import { api, buildUrl } from './client.js';
 
 export type RunStatus = 'queued' | 'in_progress' | 'completed';
-export type JobStatus = 'pending' | 'queued' | 'in_progress' | 'completed';
+export type JobStatus = 'pending' | 'waiting' | 'queued' | 'in_progress' | 'completed';
 export type Conclusion = 'success' | 'failure' | 'cancelled' | 'skipped';
 
 export interface PipelineRun {

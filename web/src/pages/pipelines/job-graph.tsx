@@ -40,7 +40,7 @@ export function layoutJobGraph(jobs: PipelineJob[]): GraphNode[] {
 
 function groupStatus(jobs: PipelineJob[]): string {
   const statuses = jobs.map(statusOf);
-  for (const status of ['failure', 'in_progress', 'cancelled', 'queued', 'pending', 'skipped']) if (statuses.includes(status)) return status;
+  for (const status of ['failure', 'in_progress', 'cancelled', 'queued', 'waiting', 'pending', 'skipped']) if (statuses.includes(status)) return status;
   return statuses[0] ?? 'pending';
 }
 

@@ -230,7 +230,7 @@ function JobPanel({ job, lines, live }: { job: PipelineJob; lines: LogLine[]; li
         <ol className="steps">
           {job.steps.map((step) => (
             <li key={step.number} className="step">
-              <RunStatusBadge item={{ status: step.status === 'pending' ? 'pending' : step.status, conclusion: step.conclusion }} /> {step.name}{' '}
+              <RunStatusBadge item={step} /> {step.name}{' '}
               <span className="muted small">{formatDuration(step.startedAt, step.completedAt)}</span>
             </li>
           ))}

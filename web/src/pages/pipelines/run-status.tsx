@@ -7,6 +7,7 @@ const LABELS: Record<string, string> = {
   skipped: 'Skipped',
   queued: 'Queued',
   pending: 'Waiting',
+  waiting: 'Waiting for a slot',
   in_progress: 'Running',
   completed: 'Completed',
 };
@@ -18,6 +19,7 @@ const TONES: Record<string, string> = {
   skipped: 'badge--neutral',
   queued: 'badge--neutral',
   pending: 'badge--neutral',
+  waiting: 'badge--neutral',
   in_progress: 'badge--warning',
 };
 
