@@ -54,6 +54,11 @@ async function runPipelineJob(service: PipelineService, queued: RunningJob<Pipel
     logs.write(`##[error]The runner ${row.runner ?? ''} stopped responding while running this job (its lease expired); the job failed.`, 0);
     await logs.close();
     await finishJob(service, row.run_id, jobId, row.queue_attempt, { conclusion: 'failure', error: `runner ${row.runner ?? '?'} lost: it stopped heartbeating mid-job` });
+    // What the lost runner would have cleaned up: its job token, and its workspace if it is on this machine.
+    const authDb = store.db.withTables<AuthTables>();
+    const lostToken = await authDb.selectFrom('api_tokens').select('id').where('name', '=', jobTokenName(jobId)).where('revoked_at', 'is', null).execute();
+    for (const token of lostToken) await revokeApiToken(authDb, token.id);
+    for (const dir of Object.values(jobDirectories(dataDir, jobId))) await rm(dir, { recursive: true, force: true });
     return;
   }
   const run = await service.getRun(runId);
@@ -68,8 +73,7 @@ async function runPipelineJob(service: PipelineService, queued: RunningJob<Pipel
 
   const masker = createSecretMasker();
   const logs = createJobLogWriter(store, jobId, { mask: (text) => masker.mask(text), logger });
-  const workspace = path.join(dataDir, 'workspaces', `job-${jobId}`);
-  const runnerTemp = path.join(dataDir, 'workspaces', `job-${jobId}-temp`);
+  const { workspace, runnerTemp } = jobDirectories(dataDir, jobId);
   const authDb = store.db.withTables<AuthTables>();
   const groups = createGroupTracker();
   const steps = createStepTracker((current) => void service.recordSteps(runId, jobId, current).catch(() => {}));
@@ -166,6 +170,11 @@ async function finishJob(service: PipelineService, runId: number, jobId: number,
     return Number(updated.numUpdatedRows) === 1 ? service.advanceRun(trx, runId) : [];
   });
   await service.stopQueueJobs(stops);
+}
+
+/** Where a job runs: its checkout and the runner's temporary files. */
+function jobDirectories(dataDir: string, jobId: number): { workspace: string; runnerTemp: string } {
+  return { workspace: path.join(dataDir, 'workspaces', `job-${jobId}`), runnerTemp: path.join(dataDir, 'workspaces', `job-${jobId}-temp`) };
 }
 
 /**

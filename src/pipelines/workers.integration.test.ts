@@ -99,7 +99,7 @@ describePostgres('pipeline jobs on `plinth worker` processes sharing one Postgre
     const runners = new Set<string>();
     for (const run of runs) {
       const details = await api<RunDetails>('GET', `/api/pipelines/runs/${run.id}`);
-      expect(details.conclusion, `run ${run.id}`).toBe('success');
+      expect(details.conclusion, `run ${run.id}: ${JSON.stringify(details.jobs.map((j) => [j.key, j.conclusion, j.runner, j.error]))}`).toBe('success');
       expect(details.jobs.map((j) => [j.key, j.conclusion])).toEqual([
         ['build', 'success'],
         ['test', 'success'],
@@ -149,5 +149,8 @@ describePostgres('pipeline jobs on `plinth worker` processes sharing one Postgre
     expect(texts).toContain('started slow work');
     expect(texts).not.toContain('finished slow work');
     expect(texts.at(-1)).toMatch(/stopped responding while running this job/);
+    // The dead runner could not revoke its job token: whoever found it lost did.
+    const { items: tokens } = await api<{ items: Array<{ name: string; revokedAt: string | null }> }>('GET', '/api/tokens');
+    expect(tokens.find((token) => token.name === `pipeline-job-${job.id}`)?.revokedAt).toEqual(expect.any(String));
   }, 120_000);
 });
