@@ -55,6 +55,8 @@ export interface PipelinesConfig {
   webhookSecret?: string;
   /** Days an uploaded artifact is kept unless the upload asks for fewer. */
   artifactRetentionDays: number;
+  /** Days the log lines of a completed run are kept (the run itself stays). */
+  logRetentionDays: number;
 }
 
 export interface CatalogConfig {
@@ -121,6 +123,7 @@ const configSchema = {
         },
         webhookSecret: { type: 'string', minLength: 8 },
         artifactRetentionDays: { type: 'integer', minimum: 1, maximum: 3650 },
+        logRetentionDays: { type: 'integer', minimum: 1, maximum: 3650 },
       },
     },
     workers: {
@@ -341,6 +344,7 @@ function withDefaults(value: Record<string, unknown>, cwd: string): PlinthConfig
       remotes: raw.pipelines?.remotes ?? [],
       webhookSecret: raw.pipelines?.webhookSecret,
       artifactRetentionDays: raw.pipelines?.artifactRetentionDays ?? 90,
+      logRetentionDays: raw.pipelines?.logRetentionDays ?? 90,
     },
     workers: {
       enabled: raw.workers?.enabled ?? true,

@@ -101,3 +101,17 @@ export async function lastLogLine(db: Kysely<PipelineTables>, jobId: number): Pr
   const row = await db.selectFrom('pipeline_log_lines').select((eb) => eb.fn.max('line').as('line')).where('job_id', '=', jobId).executeTakeFirst();
   return Number(row?.line ?? 0);
 }
+
+/** Deletes the log lines of runs completed before `olderThan` (epoch ms); the runs stay. Returns lines deleted. */
+export async function deleteExpiredLogLines(db: Kysely<PipelineTables>, olderThan: number): Promise<number> {
+  const result = await db
+    .deleteFrom('pipeline_log_lines')
+    .where('job_id', 'in', (eb) =>
+      eb
+        .selectFrom('pipeline_jobs')
+        .select('pipeline_jobs.id')
+        .where('run_id', 'in', (inner) => inner.selectFrom('pipeline_runs').select('pipeline_runs.id').where('status', '=', 'completed').where('completed_at', '<', olderThan)),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -9,7 +9,7 @@ import { pushFiles, waitFor } from '../../test/support/pipelines.js';
 import { startCapabilities, startQueueWorker } from '../server/platform.js';
 import type { QueueWorker } from '../store/queue/worker.js';
 import { runGit } from '../git/run-git.js';
-import { readLogLines } from './log-store.js';
+import { deleteExpiredLogLines, readLogLines } from './log-store.js';
 import { fireSchedules } from './triggers.js';
 import type { RunDetails, RunView } from './model.js';
 
@@ -418,6 +418,20 @@ jobs:
       ['fragile (1)', 'failure'],
       ['fragile (2)', 'cancelled'],
     ]);
+  });
+
+  it('drops the log lines of runs completed before the retention, keeping the runs and newer logs', async () => {
+    const { items } = (await api<{ items: RunView[] }>('GET', '/api/pipelines/runs?repository=default/web&status=completed&limit=2')).body;
+    const [recent, old] = items as [RunView, RunView];
+    const db = t.platform.pipelines.db;
+    await db.updateTable('pipeline_runs').set({ completed_at: Date.now() - 91 * 86_400_000 }).where('id', '=', old.id).execute();
+    const linesOf = async (run: RunView) => (await logsOf((await api<RunDetails>('GET', `/api/pipelines/runs/${run.id}`)).body)).length;
+    expect(await linesOf(old)).toBeGreaterThan(0);
+    const before = await linesOf(recent);
+    expect(await deleteExpiredLogLines(db, Date.now() - 90 * 86_400_000)).toBeGreaterThan(0);
+    expect(await linesOf(old)).toBe(0);
+    expect(await linesOf(recent)).toBe(before);
+    expect((await api<RunView>('GET', `/api/pipelines/runs/${old.id}`)).status).toBe(200);
   });
 
   it('a signed push webhook of a configured file:// remote starts its workflow; a bad signature changes nothing', async () => {

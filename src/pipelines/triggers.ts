@@ -7,6 +7,7 @@ import * as engine from './engine/index.js';
 import { changedPaths, readWorkflowFiles, resolveRef } from './repository-source.js';
 import type { RunView } from './model.js';
 import { deleteExpiredArtifacts } from './run-storage.js';
+import { deleteExpiredLogLines } from './log-store.js';
 import type { PipelineService } from './service.js';
 
 /** The recurring queue job that fires `schedule` triggers; one per cluster (unique key). */
@@ -115,6 +116,7 @@ export function scheduleTickHandler(service: PipelineService, logger: Logger): J
       try {
         await fireSchedules(service, Date.now(), logger);
         await deleteExpiredArtifacts(service);
+        await deleteExpiredLogLines(service.db, Date.now() - service.deps.config.logRetentionDays * 86_400_000);
       } finally {
         // The next tick is queued whatever happened to this one, or schedules would stop.
         await scheduleNextTick(service);
