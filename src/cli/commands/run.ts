@@ -141,7 +141,7 @@ async function printRunLogs(server: ServerCredentials, runId: number, options: {
 
 /** `plinth run list|show|logs|cancel|rerun|dispatch`: pipeline runs on a Plinth server. */
 export function registerRunCommands(program: Command): Command {
-  const run = program.command('run').description('Pipeline runs: list, show, follow logs, cancel, re-run, dispatch');
+  const run = program.command('run').description('Pipeline runs on a server (list, show, follow logs, cancel, re-run, dispatch), or a workflow run locally');
 
   run
     .command('list')
