@@ -1,4 +1,4 @@
-import { Fragment, useMemo, useState, type ReactNode } from 'react';
+import { Fragment, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { LogLine } from '../../api/pipelines.js';
 import { parseAnsi } from './ansi.js';
 
@@ -115,6 +115,16 @@ export function LogView({ lines, jobId, live }: { lines: LogLine[]; jobId: numbe
   const matches = (line: LogLine) => !term || line.text.toLowerCase().includes(term);
   const matchCount = term ? lines.filter(matches).length : 0;
   const prefix = `job-${jobId}`;
+  // While live, new lines keep the view at the bottom, unless the reader scrolled up to read.
+  const body = useRef<HTMLDivElement>(null);
+  const following = useRef(true);
+  useEffect(() => {
+    if (live && following.current && body.current) body.current.scrollTop = body.current.scrollHeight;
+  }, [lines.length, live]);
+  const onScroll = () => {
+    const element = body.current;
+    if (element) following.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
+  };
   return (
     <div className="log" data-job-id={jobId}>
       <div className="log__toolbar">
@@ -127,7 +137,7 @@ export function LogView({ lines, jobId, live }: { lines: LogLine[]; jobId: numbe
           {live ? ' · live' : ''}
         </span>
       </div>
-      <div className="log__body" role="log" aria-live={live ? 'polite' : 'off'} aria-label="Job log">
+      <div className="log__body" role="log" aria-live={live ? 'polite' : 'off'} aria-label="Job log" ref={body} onScroll={onScroll}>
         {lines.length === 0 && <p className="muted log__empty">{live ? 'Waiting for output…' : 'No output.'}</p>}
         <LogItems items={setup} term={term} prefix={prefix} matches={matches} />
         {steps.map((section) =>
