@@ -4,7 +4,7 @@ import { subscribeToEvents } from '../store/events.js';
 import { enqueueJob } from '../store/queue/jobs.js';
 import type { JobHandler } from '../store/queue/worker.js';
 import * as engine from './engine/index.js';
-import { changedPaths, readWorkflowFiles, resolveRef } from './repository-source.js';
+import { changedPaths, readWorkflowFiles, resolveRef, type WorkflowFile } from './repository-source.js';
 import type { RunView } from './model.js';
 import { deleteExpiredArtifacts } from './run-storage.js';
 import { deleteExpiredLogLines } from './log-store.js';
@@ -82,21 +82,32 @@ export async function fireSchedules(service: PipelineService, now: number, logge
       const gitDir = await service.deps.sources.gitDirOf(repository);
       const head = await resolveRef(gitDir, await service.deps.sources.defaultBranchOf(repository)).catch(() => undefined);
       if (!head) continue;
-      for (const file of await readWorkflowFiles(gitDir, head.sha)) {
-        const workflow = await engine.parseWorkflowFile(file.text, file.path).catch(() => undefined);
-        if (!workflow) continue;
-        for (const cron of engine.workflowTriggers(workflow).schedule ?? []) {
-          const fire = lastFireIn(cron, windowStart, windowEnd);
-          if (fire === undefined) continue;
-          const { run, created } = await service.createRun({ repository, workflow: file, sha: head.sha, ref: head.ref, event: 'schedule', eventPayload: { schedule: cron }, actor: 'system:schedule', triggerKey: `schedule:${repository}:${file.path}:${cron}:${fire}` });
-          if (created) started.push(run);
-        }
+      for (const { file, cron } of await schedulesAt(repository, gitDir, head.sha)) {
+        const fire = lastFireIn(cron, windowStart, windowEnd);
+        if (fire === undefined) continue;
+        const { run, created } = await service.createRun({ repository, workflow: file, sha: head.sha, ref: head.ref, event: 'schedule', eventPayload: { schedule: cron }, actor: 'system:schedule', triggerKey: `schedule:${repository}:${file.path}:${cron}:${fire}` });
+        if (created) started.push(run);
       }
     } catch (error) {
       logger?.warn({ err: error, repository }, 'could not fire the schedules of a repository');
     }
   }
   return started;
+}
+
+// The schedules of each repository's default branch head: read again only when the head moves.
+const schedulesByRepository = new Map<string, { sha: string; schedules: Array<{ file: WorkflowFile; cron: string }> }>();
+
+async function schedulesAt(repository: string, gitDir: string, sha: string): Promise<Array<{ file: WorkflowFile; cron: string }>> {
+  const known = schedulesByRepository.get(repository);
+  if (known?.sha === sha) return known.schedules;
+  const schedules: Array<{ file: WorkflowFile; cron: string }> = [];
+  for (const file of await readWorkflowFiles(gitDir, sha)) {
+    const workflow = await engine.parseWorkflowFile(file.text, file.path).catch(() => undefined);
+    for (const cron of (workflow && engine.workflowTriggers(workflow).schedule) || []) schedules.push({ file, cron });
+  }
+  schedulesByRepository.set(repository, { sha, schedules });
+  return schedules;
 }
 
 /** The fire time of a cron expression in (start, end], in UTC, if any. */
