@@ -20,6 +20,7 @@ const benchmarks: Record<string, () => Promise<{ default: Benchmark }>> = {
   scaffolder: () => import('./scaffolder.js'),
   environments: () => import('./environments.js'),
   resources: () => import('./resources.js'),
+  pipelines: () => import('./pipelines.js'),
 };
 
 function format(value: number): string {

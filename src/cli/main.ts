@@ -9,6 +9,8 @@ import { registerRepoCommands } from './commands/repo.js';
 import { registerTemplateCommands } from './commands/template.js';
 import { registerEnvironmentCommands } from './commands/env.js';
 import { registerDeployCommands } from './commands/deploy.js';
+import { registerRunCommands } from './commands/run.js';
+import { registerRunLocalCommand } from './commands/run-local.js';
 
 export function createProgram(): Command {
   const program = new Command('plinth')
@@ -27,6 +29,7 @@ export function createProgram(): Command {
   registerTemplateCommands(program);
   registerEnvironmentCommands(program);
   registerDeployCommands(program);
+  registerRunLocalCommand(registerRunCommands(program));
   return program;
 }
 
@@ -35,7 +38,8 @@ export async function runCli(argv: string[]): Promise<number> {
   const program = createProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A command may end with a status of its own (`run logs -f` of a failed run exits 1).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version end with exit code 0; usage errors were printed by commander.

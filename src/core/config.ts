@@ -46,6 +46,20 @@ export interface PlinthConfig {
   git: GitConfig;
   templates: TemplatesConfig;
   environments: EnvironmentsConfig;
+  pipelines: PipelinesConfig;
+}
+
+export interface PipelinesConfig {
+  /** `runs-on` labels that stand for local runner labels (`ubuntu-latest: [linux]`). */
+  labelAliases: Record<string, string[]>;
+  /** Remote git repositories whose push webhooks start runs. */
+  remotes: Array<{ name: string; url: string; token?: string }>;
+  /** Secret of the pipelines push webhooks (HMAC-SHA256 or GitLab token). */
+  webhookSecret?: string;
+  /** Days an uploaded artifact is kept unless the upload asks for fewer. */
+  artifactRetentionDays: number;
+  /** Days the log lines of a completed run are kept (the run itself stays). */
+  logRetentionDays: number;
 }
 
 /** How Plinth authenticates to git remotes (catalog locations, template publishing, pipeline checkouts). */
@@ -245,6 +259,25 @@ const configSchema = {
         },
       },
     },
+    pipelines: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        labelAliases: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string', minLength: 1 } } },
+        remotes: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'url'],
+            properties: { name: { type: 'string', pattern: '^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$' }, url: { type: 'string', minLength: 1 }, token: { type: 'string', minLength: 1 } },
+          },
+        },
+        webhookSecret: { type: 'string', minLength: 8 },
+        artifactRetentionDays: { type: 'integer', minimum: 1, maximum: 3650 },
+        logRetentionDays: { type: 'integer', minimum: 1, maximum: 3650 },
+      },
+    },
     workers: {
       type: 'object',
       additionalProperties: false,
@@ -297,6 +330,7 @@ export const CONFIG_ENVIRONMENT: Record<string, { key: string[]; type: 'string' 
   PLINTH_GUEST_ROLE: { key: ['auth', 'guest', 'role'], type: 'string' },
   PLINTH_CATALOG_WEBHOOK_SECRET: { key: ['catalog', 'webhookSecret'], type: 'string' },
   PLINTH_PROXY_PORT: { key: ['environments', 'proxy', 'port'], type: 'integer' },
+  PLINTH_PIPELINES_WEBHOOK_SECRET: { key: ['pipelines', 'webhookSecret'], type: 'string' },
 };
 
 export interface LoadConfigOptions {
@@ -433,6 +467,7 @@ interface RawConfig {
   catalog?: Partial<CatalogConfig> & { gitCredentials?: Array<{ urlPrefix: string; token: string }> };
   git?: { credentials?: Array<{ urlPrefix?: string; host?: string; username?: string; token?: string; password?: string }> };
   templates?: Partial<TemplatesConfig>;
+  pipelines?: Partial<PipelinesConfig>;
   environments?: { resourceDefinitions?: EnvironmentsConfig['resourceDefinitions']; runtime?: EnvironmentsConfig['runtime']; readinessTimeoutSeconds?: number; proxy?: Partial<EnvironmentsConfig['proxy']>; types?: Record<string, Partial<EnvironmentTypeConfig>> };
   workers?: Partial<PlinthConfig['workers']>;
   auth?: { guest?: Partial<PlinthConfig['auth']['guest']>; sessionTtlHours?: number; oidc?: Partial<OidcConfig> & { issuer: string; clientId: string } };
@@ -465,6 +500,13 @@ function withDefaults(value: Record<string, unknown>, cwd: string, env: NodeJS.P
       github: raw.templates?.github ?? [],
     },
     environments: environmentsWithDefaults(raw.environments),
+    pipelines: {
+      labelAliases: raw.pipelines?.labelAliases ?? { 'ubuntu-latest': ['linux'], 'ubuntu-24.04': ['linux'], 'ubuntu-22.04': ['linux'] },
+      remotes: raw.pipelines?.remotes ?? [],
+      webhookSecret: raw.pipelines?.webhookSecret,
+      artifactRetentionDays: raw.pipelines?.artifactRetentionDays ?? 90,
+      logRetentionDays: raw.pipelines?.logRetentionDays ?? 90,
+    },
     workers: {
       enabled: raw.workers?.enabled ?? true,
       concurrency: raw.workers?.concurrency ?? 4,

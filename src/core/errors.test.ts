@@ -15,7 +15,7 @@ describe('error codes', () => {
   });
 
   it('prefixes every code by its area', () => {
-    for (const code of Object.keys(ERROR_CODES)) expect(code).toMatch(/^(CONFIG|REQUEST|ROUTE|AUTH|SECRETS|STORE|QUEUE|CATALOG|REPOSITORY|TEMPLATE|ENVIRONMENT|RELEASE|DEPLOYMENT|LOCAL_RUNTIME|SCORE|RESOURCE|KUBERNETES|CLI|INTERNAL)(_|$)/);
+    for (const code of Object.keys(ERROR_CODES)) expect(code).toMatch(/^(CONFIG|REQUEST|ROUTE|AUTH|SECRETS|STORE|QUEUE|CATALOG|REPOSITORY|TEMPLATE|PIPELINE|ENVIRONMENT|RELEASE|DEPLOYMENT|LOCAL_RUNTIME|SCORE|RESOURCE|KUBERNETES|CLI|INTERNAL)(_|$)/);
   });
 
   it('formats a located error as file:line:column', () => {

@@ -17,6 +17,7 @@ import { registerCatalogRoutes } from '../catalog/routes.js';
 import { registerGitHttpRoutes, registerRepositoryRoutes } from '../repositories/routes.js';
 import { registerTemplateRoutes } from '../templates/routes.js';
 import { registerDeploymentRoutes, registerEnvironmentRoutes, registerReleaseRoutes, registerResourceRoutes } from '../environments/routes.js';
+import { registerPipelineRoutes } from '../pipelines/routes.js';
 import type { QueueWorker } from '../store/queue/worker.js';
 import type { Platform } from './platform.js';
 import { routeAccess, type RouteAccess } from '../auth/route-access.js';
@@ -122,6 +123,7 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
       await api.register(async (releaseApi) => registerReleaseRoutes(releaseApi, environmentDeps), { prefix: '/releases' });
       await api.register(async (deploymentApi) => registerDeploymentRoutes(deploymentApi, environmentDeps), { prefix: '/deployments' });
       await api.register(async (resourceApi) => registerResourceRoutes(resourceApi, environmentDeps), { prefix: '/resources' });
+      await api.register(async (pipelineApi) => registerPipelineRoutes(pipelineApi, { pipelines: platform.pipelines, authorizer: platform.authorizer }), { prefix: '/pipelines' });
       await api.register(async (catalogApi) => registerCatalogRoutes(catalogApi, { store: platform.store, authorizer: platform.authorizer, catalog: platform.catalog, webhookSecret: platform.config.catalog.webhookSecret }), { prefix: '/catalog' });
     },
     { prefix: '/api' },

@@ -31,13 +31,20 @@ import { createEnvironmentCapability, environmentActions, environmentMigrations,
 import { createResourceDrivers, DEFAULT_RESOURCE_DRIVERS_CONFIG } from '../resources/index.js';
 import { validateResourceDefinitions } from '../environments/resource-definitions.js';
 import type { CatalogTables } from '../catalog/tables.js';
+import { pipelineMigrations } from '../pipelines/migrations.js';
+import { jobTokenScopeRule, pipelineActions } from '../pipelines/actions.js';
+import { PipelineService } from '../pipelines/service.js';
+import { pipelineJobHandlers } from '../pipelines/job-handler.js';
+import { startPipelineTriggers } from '../pipelines/triggers.js';
+import { createRepositorySource } from '../pipelines/repository-source.js';
+import { runnerQueuesFor } from '../pipelines/model.js';
 
 /** Every capability's migrations, in their global order. */
-export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations, ...catalogMigrations, ...repositoryMigrations, ...templateMigrations, ...environmentMigrations].sort((a, b) => a.name.localeCompare(b.name));
+export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigrations, ...catalogMigrations, ...repositoryMigrations, ...templateMigrations, ...pipelineMigrations, ...environmentMigrations].sort((a, b) => a.name.localeCompare(b.name));
 
 /** Every capability's job handlers. */
 export function jobHandlersOf(platform: Platform): JobHandler[] {
-  return [...platform.catalog.jobHandlers(), ...platform.templates.jobHandlers(), ...platform.environments.jobHandlers()];
+  return [...platform.catalog.jobHandlers(), ...platform.templates.jobHandlers(), ...pipelineJobHandlers(platform.pipelines), ...platform.environments.jobHandlers()];
 }
 
 /**
@@ -53,6 +60,7 @@ export interface Platform {
   masker: SecretMasker;
   catalog: CatalogService;
   repositories: RepositoryService;
+  pipelines: PipelineService;
   templates: TemplateService;
   /** Environments, releases, deployments and the local runtime (with its reverse proxy). */
   environments: EnvironmentCapability;
@@ -105,6 +113,17 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     localRepository: (url) => repositories.localGitDirOf(url),
   });
   await catalog.reloadKinds();
+  authorizer.defineActions(pipelineActions);
+  const pipelines = new PipelineService({
+    store,
+    config: config.pipelines,
+    dataDir: config.dataDir,
+    publicUrl: () => config.publicUrl,
+    secretBox,
+    logger: logger.child({ component: 'pipelines' }),
+    sources: createRepositorySource(repositories, config.pipelines.remotes, path.join(config.dataDir, 'pipelines', 'mirrors'), config.git.credentials),
+  });
+  authorizer.addRule(jobTokenScopeRule((jobId) => pipelines.repositoryOfJob(jobId)));
   authorizer.defineActions(environmentActions);
   environmentPermissionRules.forEach((rule) => authorizer.addRule(rule));
   const catalogDb = store.db.withTables<CatalogTables>();
@@ -137,6 +156,7 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     masker,
     catalog,
     repositories,
+    pipelines,
     templates,
     environments,
     jobObservers: [],
@@ -223,7 +243,7 @@ export async function startQueueWorker(platform: Platform, handlers: JobHandler[
   const { config } = platform;
   const worker = createWorker(platform.store, {
     handlers,
-    queues: ['default', ...config.workers.labels.map((label) => `label:${label}`)],
+    queues: ['default', ...runnerQueuesFor(config.workers.labels)],
     labels: config.workers.labels,
     concurrency: config.workers.concurrency,
     leaseMs: config.workers.leaseSeconds * 1000,
@@ -252,5 +272,11 @@ export async function startCapabilities(platform: Platform): Promise<{ stop(): P
     },
     { types: ['git:pushed'], onError: (error) => platform.logger.warn({ err: error }, 'catalog push subscriber failed') },
   );
-  return { stop: () => pushes.stop() };
+  const pipelineTriggers = await startPipelineTriggers(platform.pipelines, platform.logger.child({ component: 'pipelines' }));
+  return {
+    stop: async () => {
+      await pushes.stop();
+      await pipelineTriggers.stop();
+    },
+  };
 }

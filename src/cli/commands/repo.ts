@@ -12,7 +12,7 @@ interface RepositoryView {
   cloneUrl: string;
 }
 
-function serverOf(command: Command): { server: ServerCredentials; output: OutputFormat } {
+export function serverOf(command: Command): { server: ServerCredentials; output: OutputFormat } {
   const global = command.optsWithGlobals<{ server?: string; token?: string; output: OutputFormat }>();
   const server = resolveServer(global);
   if (!server) throw new PlinthError('CLI_SERVER_REQUIRED', 'this command talks to a Plinth server: pass --server <url>, set PLINTH_SERVER, or run plinth login', { location: { field: '--server' } });

@@ -281,6 +281,8 @@ export function createWorker(store: Store, options: WorkerOptions): QueueWorker 
     try {
       await db.updateTable('workers').set({ heartbeat_at: now }).where('id', '=', id).execute();
       if (inflight.size > 0) {
+        // Only jobs claimed before this statement can be judged by it: one claimed meanwhile is not lost.
+        const checked = [...inflight.keys()];
         const held = await db
           .updateTable('jobs')
           .set({ locked_until: now + leaseMs })
@@ -289,9 +291,9 @@ export function createWorker(store: Store, options: WorkerOptions): QueueWorker 
           .returning('id')
           .execute();
         const stillHeld = new Set(held.map((r) => r.id));
-        for (const [jobId, entry] of inflight) {
+        for (const jobId of checked) {
           // Cancelled, or taken over after a stall: stop working on it.
-          if (!stillHeld.has(jobId) && !pendingCompletions.includes(jobId)) entry.controller.abort(new Error('cancelled or lease lost'));
+          if (!stillHeld.has(jobId) && !pendingCompletions.includes(jobId)) inflight.get(jobId)?.controller.abort(new Error('cancelled or lease lost'));
         }
       }
       await reapExpiredLeases(store, now);

@@ -23,7 +23,7 @@ const PAGES: Array<[path: string, render: (pathname: string) => ReactNode]> = [
   ['/catalog', (pathname) => <CatalogPage pathname={pathname} />],
   ['/repositories', (pathname) => <RepositoriesPage pathname={pathname} />],
   ['/create', (pathname) => <CreatePage pathname={pathname} />],
-  ['/pipelines', () => <PipelinesPage />],
+  ['/pipelines', (pathname) => <PipelinesPage pathname={pathname} />],
   ['/environments', (pathname) => <EnvironmentsPage pathname={pathname} />],
   ['/scorecards', () => <ScorecardsPage />],
   ['/insights', () => <InsightsPage />],

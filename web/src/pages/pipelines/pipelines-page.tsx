@@ -1,18 +1,21 @@
-import { ComingSoon } from '../../components/coming-soon.js';
+import { lazy, Suspense } from 'react';
+import { Loading } from '../../components/loading.js';
+import { NotFoundPage } from '../not-found/not-found-page.js';
+import { RunsList } from './runs-list.js';
+import { DispatchPage } from './dispatch-page.js';
 
-export function PipelinesPage() {
+// The run page (log viewer, markdown) loads on first use, keeping the list light.
+const RunPage = lazy(() => import('./run-page.js').then((m) => ({ default: m.RunPage })));
+
+/** The pipelines area: runs at /pipelines, a run at /pipelines/runs/<id>, the dispatch form at /pipelines/dispatch. */
+export function PipelinesPage({ pathname }: { pathname: string }) {
+  if (pathname === '/pipelines' || pathname === '/pipelines/') return <RunsList />;
+  if (pathname === '/pipelines/dispatch') return <DispatchPage />;
+  const match = /^\/pipelines\/runs\/(\d+)\/?$/.exec(pathname);
+  if (!match) return <NotFoundPage />;
   return (
-    <ComingSoon
-      title="Pipelines"
-      coming="Pipelines will show every run of your repositories' workflows — GitHub Actions syntax, run by Plinth's own runner — with live logs, and let you re-run or cancel them."
-      today={[
-        <>
-          Keep workflows in <code>.github/workflows/</code> or <code>.plinth/workflows/</code>; Plinth will run them as they are.
-        </>,
-        <>
-          Admins can watch Plinth's job queue through the API at <code>/api/jobs</code>.
-        </>,
-      ]}
-    />
+    <Suspense fallback={<Loading label="Loading the run…" />}>
+      <RunPage key={pathname} id={Number(match[1])} />
+    </Suspense>
   );
 }

@@ -1,0 +1,140 @@
+import { api, buildUrl } from './client.js';
+
+export type RunStatus = 'queued' | 'in_progress' | 'completed';
+export type JobStatus = 'pending' | 'waiting' | 'queued' | 'in_progress' | 'completed';
+export type Conclusion = 'success' | 'failure' | 'cancelled' | 'skipped';
+
+export interface PipelineRun {
+  id: number;
+  repository: string;
+  workflowPath: string;
+  workflowName: string;
+  runNumber: number;
+  attempt: number;
+  sha: string;
+  ref: string;
+  refName: string;
+  event: string;
+  actor: string;
+  inputs: Record<string, unknown>;
+  status: RunStatus;
+  conclusion: Conclusion | null;
+  concurrencyGroup: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+export interface PipelineStep {
+  number: number;
+  name: string;
+  status: 'pending' | 'in_progress' | 'completed';
+  conclusion: Conclusion | null;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+export interface Annotation {
+  level: 'error' | 'warning' | 'notice';
+  message: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  title?: string;
+}
+
+export interface PipelineJob {
+  id: number;
+  key: string;
+  name: string;
+  matrix: Record<string, unknown> | null;
+  needs: string[];
+  runsOn: string[];
+  status: JobStatus;
+  conclusion: Conclusion | null;
+  runner: string | null;
+  steps: PipelineStep[];
+  annotations: Annotation[];
+  summary: string | null;
+  error: string | null;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+export interface Artifact {
+  name: string;
+  size: number;
+  createdAt: string;
+  expiresAt: string;
+  expired: boolean;
+}
+
+export interface RunDetails extends PipelineRun {
+  jobs: PipelineJob[];
+  artifacts?: Artifact[];
+}
+
+export interface LogLine {
+  line: number;
+  step: number;
+  at: string;
+  text: string;
+}
+
+export interface DispatchInput {
+  description?: string;
+  type: 'string' | 'boolean' | 'number' | 'choice' | 'environment';
+  required: boolean;
+  default?: unknown;
+  options?: string[];
+}
+
+export interface WorkflowSummary {
+  path: string;
+  name: string;
+  valid: boolean;
+  errors: string[];
+  events: string[];
+  dispatchInputs: Record<string, DispatchInput> | null;
+}
+
+export interface RunFilter {
+  repository?: string;
+  branch?: string;
+  status?: RunStatus;
+  actor?: string;
+  workflow?: string;
+  before?: number;
+  limit?: number;
+}
+
+export const listRuns = (filter: RunFilter, signal?: AbortSignal) => api.get<{ items: PipelineRun[]; nextBefore: number | null }>('/pipelines/runs', { query: { ...filter }, signal });
+export const getRun = (id: number, signal?: AbortSignal) => api.get<RunDetails>(`/pipelines/runs/${id}`, { signal });
+export const getJobLogs = (runId: number, jobId: number, after = 0, signal?: AbortSignal) =>
+  api.get<{ items: LogLine[]; nextAfter: number; completed: boolean }>(`/pipelines/runs/${runId}/jobs/${jobId}/logs`, { query: { after, limit: 10000 }, signal });
+export const cancelRun = (id: number) => api.post<PipelineRun>(`/pipelines/runs/${id}/cancel`);
+export const rerunRun = (id: number, failedOnly: boolean) => api.post<PipelineRun>(`/pipelines/runs/${id}/rerun`, { failedOnly });
+export const listWorkflows = (repository: string, ref: string | undefined, signal?: AbortSignal) => api.get<{ items: WorkflowSummary[] }>('/pipelines/workflows', { query: { repository, ref }, signal });
+export const dispatchWorkflow = (body: { repository: string; workflow: string; ref?: string; inputs: Record<string, string | number | boolean> }) => api.post<PipelineRun>('/pipelines/dispatch', body);
+export const listRepositories = (signal?: AbortSignal) => api.get<{ items: Array<{ namespace: string; name: string; defaultBranch: string }> }>('/repositories', { signal });
+export const artifactUrl = (runId: number, name: string) => buildUrl(`/pipelines/runs/${runId}/artifacts/${encodeURIComponent(name)}`);
+
+/**
+ * Follows a run live: `onRun` with the run and its jobs on every change, `onLines` with new log
+ * lines of each job as they are written. The server ends the stream when the run has completed.
+ */
+export function subscribeToRun(id: number, handlers: { onRun(run: RunDetails): void; onLines(jobId: number, lines: LogLine[]): void; onEnd(): void }): () => void {
+  if (typeof EventSource === 'undefined') return () => {};
+  const source = new EventSource(buildUrl(`/pipelines/runs/${id}/stream`));
+  source.addEventListener('run', (message) => handlers.onRun(JSON.parse((message as MessageEvent<string>).data) as RunDetails));
+  source.addEventListener('lines', (message) => {
+    const { jobId, lines } = JSON.parse((message as MessageEvent<string>).data) as { jobId: number; lines: LogLine[] };
+    handlers.onLines(jobId, lines);
+  });
+  source.addEventListener('end', () => {
+    // Closed here, or EventSource would reconnect and replay the run from the start.
+    source.close();
+    handlers.onEnd();
+  });
+  return () => source.close();
+}
