@@ -111,6 +111,7 @@ async function runPipelineJob(service: PipelineService, queued: RunningJob<Pipel
         actionSources: [withCredentials(`${serverUrl}/git`, token.token)],
         actionCacheDir: path.join(dataDir, 'pipelines', 'actions'),
         runnerName: runner,
+        platformActions: service.deps.platformActions?.({ repository: run.repository, sha: run.sha, actor: runRow.actor }),
         onLog: (line) => {
           steps.observe(line);
           const text = groups.textOf(line);

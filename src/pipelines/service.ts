@@ -12,6 +12,7 @@ import { runnerQueueOf, toJobView, toRunView, type RunDetails, type RunView, typ
 import { announceRunChanged } from './log-store.js';
 import { readWorkflowFiles, resolveRef, type RepositorySource, type WorkflowFile } from './repository-source.js';
 import type { Conclusion, DbPipelineJobRow, DbPipelineRunRow, PipelineTables } from './tables.js';
+import type { PlatformAction } from './engine/job-runner.js';
 
 /** The queue job type that runs one pipeline job. */
 export const PIPELINE_JOB = 'pipelines:job';
@@ -25,6 +26,8 @@ export interface PipelineServiceDeps {
   secretBox: SecretBox;
   logger: Logger;
   sources: RepositorySource;
+  /** Actions other capabilities offer workflows (wired by the server: `plinth/deploy`). */
+  platformActions?: (run: { repository: string; sha: string; actor: string }) => Record<string, PlatformAction>;
 }
 
 /** What starts a run: a push, a dispatch, a schedule, a webhook. */

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createHmac } from 'node:crypto';
 import type { PlinthConfig } from '../core/config.js';
+import { PlinthError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { openStore, describeDatabase, type Store } from '../store/store.js';
 import { migrateToLatest, type PlinthMigration } from '../store/migrate.js';
@@ -122,6 +123,8 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     secretBox,
     logger: logger.child({ component: 'pipelines' }),
     sources: createRepositorySource(repositories, config.pipelines.remotes, path.join(config.dataDir, 'pipelines', 'mirrors'), config.git.credentials),
+    // `uses: plinth/deploy` deploys the run's commit (environments are created below; called at run time).
+    platformActions: (run) => ({ 'plinth/deploy': (inputs, log) => deployFromPipeline(environments, run, inputs, log) }),
   });
   authorizer.addRule(jobTokenScopeRule((jobId) => pipelines.repositoryOfJob(jobId)));
   authorizer.defineActions(environmentActions);
@@ -168,6 +171,31 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
 }
 
 /** The scaffolder, wired to the catalog and hosted repositories through the functions it needs. */
+const DEPLOYMENT_ENDED = new Set(['succeeded', 'failed', 'rolled-back', 'superseded']);
+
+/**
+ * The workflow action `plinth/deploy` (`with: environment, component, ref`): deploys the run's
+ * commit (or `ref`) and waits until the deployment ends; a production deployment waiting for
+ * approval ends the step successfully with `status: awaiting-approval`.
+ */
+async function deployFromPipeline(environments: EnvironmentCapability, run: { repository: string; sha: string; actor: string }, inputs: Record<string, string>, log: (text: string) => void): Promise<Record<string, string>> {
+  const { environment, component } = inputs;
+  if (!environment || !component) throw new PlinthError('PIPELINE_ACTION_INVALID', 'plinth/deploy needs the inputs environment and component');
+  const ref = inputs.ref || run.sha;
+  const actor = { type: 'user' as const, id: run.actor, ref: run.actor, name: run.actor, role: 'member' as const, groups: [] };
+  let deployment = await environments.deployComponent({ component, environment, ref, actor });
+  log(`deployment ${deployment.id}: ${component}@${ref.slice(0, 12)} to ${environment} (${deployment.status})`);
+  const deadline = Date.now() + Number(inputs['timeout-seconds'] || 600) * 1000;
+  while (!DEPLOYMENT_ENDED.has(deployment.status) && deployment.status !== 'awaiting-approval') {
+    if (Date.now() > deadline) throw new PlinthError('DEPLOYMENT_FAILED', `deployment ${deployment.id} still ${deployment.status} after the step's timeout`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    deployment = await environments.deployments.get(deployment.id);
+  }
+  log(`deployment ${deployment.id}: ${deployment.status}${deployment.error ? ` — ${deployment.error}` : ''}`);
+  if (deployment.status !== 'succeeded' && deployment.status !== 'awaiting-approval') throw new PlinthError('DEPLOYMENT_FAILED', `deployment ${deployment.id} ${deployment.status}${deployment.error ? `: ${deployment.error}` : ''}`);
+  return { deployment: deployment.id, status: deployment.status, release: deployment.release };
+}
+
 /** The scaffolder action `environment:create`: templates create (or clone) an environment. */
 function environmentCreateAction(environments: EnvironmentCapability): ScaffolderAction<CreateEnvironmentInput> {
   return {

@@ -116,8 +116,15 @@ export async function runBuiltinAction(name: string, b: BuiltinEnvironment): Pro
       }
       return { ok: true, outputs: { 'cache-hit': String(exact), 'cache-matched-key': hit?.key ?? '' } };
     }
-    default:
-      return undefined;
+    default: {
+      const platformAction = ctx.platformActions?.[name.replace(/@.*$/, '')];
+      if (!platformAction) return undefined;
+      try {
+        return { ok: true, outputs: await platformAction(b.withValues, b.log) };
+      } catch (error) {
+        return { ok: false, message: `${name}: ${error instanceof Error ? error.message : String(error)}`, outputs: {} };
+      }
+    }
   }
 }
 

@@ -10,7 +10,7 @@ import { parseEnvironmentFile, parseWorkflowCommand, Masker } from './commands.j
 import { evaluateCondition, evaluateTemplate } from './expressions.js';
 import { combineMatrix } from './plan.js';
 import { matchesPushEvent, nextScheduleTimes, resolveDispatchInputs } from './triggers.js';
-import { parseWorkflowFile, runWorkflowLocally, type LocalRunResult } from './index.js';
+import { parseWorkflowFile, runWorkflowLocally, type LocalRunOptions, type LocalRunResult } from './index.js';
 
 const run = promisify(execFile);
 const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -27,7 +27,7 @@ async function workspace(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-async function runFlow(yaml: string, extra: Record<string, string> = {}, options: { secrets?: Record<string, string> } = {}): Promise<LocalRunResult & { logs: string[] }> {
+async function runFlow(yaml: string, extra: Record<string, string> = {}, options: Partial<Pick<LocalRunOptions, 'secrets' | 'platformActions'>> = {}): Promise<LocalRunResult & { logs: string[] }> {
   const dir = await workspace({ '.github/workflows/ci.yml': yaml, ...extra });
   const logs: string[] = [];
   const result = await runWorkflowLocally({ workspaceDir: dir, workflowPath: '.github/workflows/ci.yml', onLog: (leg, line) => logs.push(`${leg}|${line.stepName}|${line.text}`), ...options });
@@ -505,5 +505,30 @@ jobs:
       { 'comp/action.yml': 'name: c\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: test "$X" = from-step && echo "Y=set-inside" >> "$GITHUB_ENV"\n    - shell: bash\n      run: test "$Y" = set-inside\n' },
     );
     expect(result.conclusion, result.logs.join('\n')).toBe('success');
+  });
+});
+
+describe('platform actions', () => {
+  it('runs a `uses:` the platform provides with its evaluated inputs, and fails the step with its error', async () => {
+    const calls: Array<Record<string, string>> = [];
+    const platformActions = {
+      'plinth/deploy': async (inputs: Record<string, string>, log: (text: string) => void) => {
+        calls.push(inputs);
+        if (inputs.environment === 'nowhere') throw new Error('no environment named nowhere');
+        log(`deploying ${inputs.component}`);
+        return { deployment: 'd-1', status: 'succeeded' };
+      },
+    };
+    const ok = await runFlow(
+      'on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - id: d\n        uses: plinth/deploy@v1\n        with:\n          environment: dev-${{ github.event_name }}\n          component: notes\n      - run: echo "got ${{ steps.d.outputs.deployment }} ${{ steps.d.outputs.status }}"\n',
+      {},
+      { platformActions },
+    );
+    expect(ok.conclusion).toBe('success');
+    expect(calls[0]).toMatchObject({ environment: 'dev-push', component: 'notes' });
+    expect(ok.logs.join('\n')).toContain('got d-1 succeeded');
+    const failed = await runFlow('on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: plinth/deploy@v1\n        with:\n          environment: nowhere\n          component: notes\n', {}, { platformActions });
+    expect(failed.conclusion).toBe('failure');
+    expect(failed.logs.join('\n')).toContain('no environment named nowhere');
   });
 });

@@ -51,6 +51,9 @@ export interface CacheStore {
   save(key: string, archive: Buffer): Promise<void>;
 }
 
+/** An action the platform provides to workflows; returns the step's outputs. */
+export type PlatformAction = (inputs: Record<string, string>, log: (text: string) => void) => Promise<Record<string, string>>;
+
 export interface RunJobContext {
   event: WorkflowEvent;
   /** Results of the run's finished jobs (for `needs` and transitive status). */
@@ -78,6 +81,11 @@ export interface RunJobContext {
   /** Jobs with `container:`/`services:` run on the host instead of failing (act's host mode). */
   ignoreContainers?: boolean;
   runnerName?: string;
+  /**
+   * Actions the platform runs itself (`uses: plinth/deploy`): inputs are the step's `with`,
+   * already evaluated; a thrown error fails the step with its message.
+   */
+  platformActions?: Record<string, PlatformAction>;
   /** Called for every log line, already masked. Must not block: buffer on the sink side. */
   onLog: (line: LogLine) => void;
   signal?: AbortSignal;

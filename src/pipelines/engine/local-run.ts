@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { PlinthError } from '../../core/errors.js';
 import type { Conclusion, WorkflowEvent } from './context.js';
-import type { ArtifactStore, CacheStore, LogLine } from './job-runner.js';
+import type { ArtifactStore, CacheStore, LogLine, RunJobContext } from './job-runner.js';
 import { runWorkflowJobs, type LegReport } from './scheduler.js';
 import { resolveDispatchInputs } from './triggers.js';
 import { parseWorkflowFile, WORKFLOW_DIRECTORIES, type ParsedWorkflow } from './workflow.js';
@@ -40,6 +40,8 @@ export interface LocalRunOptions {
   /** runs-on labels this host serves; default ubuntu-latest, ubuntu-24.04, ubuntu-22.04, self-hosted, linux. */
   labels?: string[];
   actionSources?: string[];
+  /** Actions the caller runs itself (`uses: plinth/deploy`), as in a server run. */
+  platformActions?: RunJobContext['platformActions'];
   maxConcurrency?: number;
   onLog: (leg: string, line: LogLine) => void;
   signal?: AbortSignal;
@@ -167,6 +169,7 @@ export async function runWorkflowLocally(options: LocalRunOptions): Promise<Loca
       actionSources: options.actionSources,
       actionCacheDir: path.join(os.homedir(), '.cache', 'plinth', 'actions'),
       ignoreContainers: options.ignoreContainers,
+      platformActions: options.platformActions,
       runnerName: 'plinth-local',
     },
     tempRoot,
