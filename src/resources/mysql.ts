@@ -1,4 +1,4 @@
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
 import { databaseResult, KeyedMutex, PUBLIC_ADDRESS_SETTINGS, publicAddress, resourcePassword, serverName, settingsSchema, stringParam, urlSetting, withConnection } from './support.js';
 
@@ -21,7 +21,9 @@ export function mysqlDriver(config: ResourceDriversConfig): ResourceDriver {
 
 function withAdmin<T>(adminUrl: string, what: string, fn: (connection: mysql.Connection) => Promise<T>): Promise<T> {
   const open = async () => {
-    const connection = await mysql.createConnection({ uri: adminUrl, connectTimeout: 5000 });
+    // Loaded on first use: a client library costs its resident memory in every Plinth process otherwise.
+    const { default: mysqlClient } = await import('mysql2/promise');
+    const connection = await mysqlClient.createConnection({ uri: adminUrl, connectTimeout: 5000 });
     connection.on('error', () => undefined);
     return connection;
   };

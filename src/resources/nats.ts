@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
 import { PUBLIC_ADDRESS_SETTINGS, publicAddress, serverName, settingsSchema, stringParam, urlSetting, withConnection } from './support.js';
 
@@ -21,7 +21,8 @@ export function natsDriver(config: ResourceDriversConfig): ResourceDriver {
 }
 
 function withServer<T>(url: string, what: string, fn: (connection: NatsConnection) => Promise<T>): Promise<T> {
-  const open = () => connect({ servers: url, timeout: 5000, reconnect: false, maxReconnectAttempts: 0 });
+  // Loaded on first use: a client library costs its resident memory in every Plinth process otherwise.
+  const open = async () => (await import('nats')).connect({ servers: url, timeout: 5000, reconnect: false, maxReconnectAttempts: 0 });
   return withConnection({ kind: 'NATS', url }, what, open, (connection) => connection.close(), fn);
 }
 

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { DeprovisionRequest, ProvisionRequest, ProvisionResult, ResourceDriver, ResourceDriversConfig } from './driver.js';
 import { PUBLIC_ADDRESS_SETTINGS, publicAddress, resourcePassword, serverName, settingsSchema, stringParam, urlSetting, withConnection } from './support.js';
 
@@ -24,7 +24,9 @@ const RULES = ['+@all', '-@dangerous', '+info', '-scan', '-randomkey'];
 
 function withAdmin<T>(url: string, what: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
   const open = async () => {
-    const redis = new Redis(url, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+    // Loaded on first use: a client library costs its resident memory in every Plinth process otherwise.
+    const { Redis: RedisClient } = await import('ioredis');
+    const redis = new RedisClient(url, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
     // ioredis rejects connect() with "Connection is closed."; the reason arrives as an 'error' event.
     let reason: unknown;
     redis.on('error', (error: unknown) => (reason ??= error));
