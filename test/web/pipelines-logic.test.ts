@@ -22,6 +22,9 @@ describe('ANSI colours in log lines', () => {
 
 const job = (key: string, needs: string[], conclusion: PipelineJob['conclusion'] = 'success', id = Math.random()): PipelineJob => ({
   id,
+  runId: 1,
+  attempt: 1,
+  outputs: {},
   key,
   name: key,
   matrix: null,

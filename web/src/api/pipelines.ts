@@ -1,65 +1,11 @@
 import { api, buildUrl } from './client.js';
+import type { Annotation, JobView, RunDetails as ServerRunDetails, RunView, StepView } from '../../../src/pipelines/model.js';
+import type { Conclusion, JobStatus, RunStatus } from '../../../src/pipelines/tables.js';
 
-export type RunStatus = 'queued' | 'in_progress' | 'completed';
-export type JobStatus = 'pending' | 'waiting' | 'queued' | 'in_progress' | 'completed';
-export type Conclusion = 'success' | 'failure' | 'cancelled' | 'skipped';
-
-export interface PipelineRun {
-  id: number;
-  repository: string;
-  workflowPath: string;
-  workflowName: string;
-  runNumber: number;
-  attempt: number;
-  sha: string;
-  ref: string;
-  refName: string;
-  event: string;
-  actor: string;
-  inputs: Record<string, unknown>;
-  status: RunStatus;
-  conclusion: Conclusion | null;
-  concurrencyGroup: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
-}
-
-export interface PipelineStep {
-  number: number;
-  name: string;
-  status: 'pending' | 'in_progress' | 'completed';
-  conclusion: Conclusion | null;
-  startedAt: string | null;
-  completedAt: string | null;
-}
-
-export interface Annotation {
-  level: 'error' | 'warning' | 'notice';
-  message: string;
-  file?: string;
-  line?: number;
-  column?: number;
-  title?: string;
-}
-
-export interface PipelineJob {
-  id: number;
-  key: string;
-  name: string;
-  matrix: Record<string, unknown> | null;
-  needs: string[];
-  runsOn: string[];
-  status: JobStatus;
-  conclusion: Conclusion | null;
-  runner: string | null;
-  steps: PipelineStep[];
-  annotations: Annotation[];
-  summary: string | null;
-  error: string | null;
-  startedAt: string | null;
-  completedAt: string | null;
-}
+export type { Annotation, Conclusion, JobStatus, RunStatus };
+export type PipelineRun = RunView;
+export type PipelineStep = StepView;
+export type PipelineJob = JobView;
 
 export interface Artifact {
   name: string;
@@ -69,8 +15,7 @@ export interface Artifact {
   expired: boolean;
 }
 
-export interface RunDetails extends PipelineRun {
-  jobs: PipelineJob[];
+export interface RunDetails extends ServerRunDetails {
   artifacts?: Artifact[];
 }
 
