@@ -131,6 +131,8 @@ describe('renderKubernetesManifests', () => {
     deployment.spec.replicas = '1';
     delete deployment.spec.template.spec.containers[0].name;
     expect(validateManifest(deployment)).toEqual([
+      'official schema: Deployment.spec.replicas: must be integer',
+      'official schema: Deployment.spec.template.spec.containers.0: must have required property name',
       'Deployment.spec.replicas: expected a number, got "1"',
       'Deployment.spec.template.spec.containers[0].imagePullPolcy: unknown field of V1Container',
       'Deployment.spec.template.spec.containers[0]: missing required field name of V1Container',

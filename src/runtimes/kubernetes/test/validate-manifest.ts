@@ -1,10 +1,12 @@
 /**
- * Validates a manifest against the Kubernetes API types @kubernetes/client-node ships (its
- * generated models carry each type's fields as `attributeTypeMap`, generated from the
- * official OpenAPI spec): unknown fields, wrong value types and the OpenAPI `required`
- * fields of the types we render. Stand-in until the lead installs `kubernetes-models`
- * (JSON-Schema validators generated from the same OpenAPI spec).
+ * Validates a manifest twice:
+ * - against the official Kubernetes OpenAPI schemas, as JSON Schemas generated from them
+ *   (`kubernetes-models`, `@kubernetes-models/gateway-api` for HTTPRoute): types, enums,
+ *   formats and `required`;
+ * - against the API types @kubernetes/client-node ships (`attributeTypeMap`, generated from the
+ *   same spec), which also catches unknown fields (the JSON Schemas allow any extra field).
  */
+import { createRequire } from 'node:module';
 import * as k8s from '@kubernetes/client-node';
 
 type Model = { attributeTypeMap: Array<{ baseName: string; type: string }> };
@@ -73,12 +75,37 @@ function check(value: unknown, type: string, at: string, problems: string[]): vo
   for (const key of REQUIRED[type] ?? []) if ((value as Record<string, unknown>)[key] === undefined) problems.push(`${at}: missing required field ${key} of ${type}`);
 }
 
+const require = createRequire(import.meta.url);
+
+/** The official schema's complaints, `<Kind>.<path>: <message>`; undefined when no package has the kind. */
+function officialSchemaProblems(manifest: { apiVersion?: unknown; kind?: unknown }): string[] | undefined {
+  const apiVersion = String(manifest.apiVersion);
+  const kind = String(manifest.kind);
+  const module = apiVersion.startsWith('gateway.networking.k8s.io/') ? `@kubernetes-models/gateway-api/${apiVersion}/${kind}` : `kubernetes-models/${apiVersion}/${kind}`;
+  let Model: new (data: unknown) => { validate(): void };
+  try {
+    Model = (require(module) as Record<string, new (data: unknown) => { validate(): void }>)[kind]!;
+  } catch {
+    return undefined;
+  }
+  try {
+    new Model(manifest).validate();
+    return [];
+  } catch (error) {
+    // "data/spec/replicas must be integer, data/… must have required property 'name'"
+    return String((error as Error).message)
+      .split(/, (?=data[/ ])/)
+      .map((message) => message.replace(/^data\/?/, `${kind}.`).replace(/\//g, '.').replace(/^(\S+) /, '$1: '));
+  }
+}
+
 /** Problems with a manifest; empty when it is valid. */
 export function validateManifest(manifest: { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } }): string[] {
+  const official = officialSchemaProblems(manifest);
   const type = KINDS[`${String(manifest.apiVersion)}/${String(manifest.kind)}`];
-  if (!type) return [`${String(manifest.apiVersion)} ${String(manifest.kind)}: no schema for this kind`];
-  const problems: string[] = [];
-  check(manifest, type, String(manifest.kind), problems);
+  if (!official && !type) return [`${String(manifest.apiVersion)} ${String(manifest.kind)}: no schema for this kind`];
+  const problems: string[] = (official ?? []).map((problem) => `official schema: ${problem}`);
+  if (type) check(manifest, type, String(manifest.kind), problems);
   if (typeof manifest.metadata?.name !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(manifest.metadata.name)) problems.push(`${String(manifest.kind)}.metadata.name: not a valid object name`);
   return problems;
 }
