@@ -229,7 +229,10 @@ export class TemplateService {
             .selectFrom('template_tasks')
             .select([eb.val(values.task_id).as('task_id'), eb.val(values.type).as('type'), eb.val(values.body).as('body'), eb.val(values.created_at).as('created_at')])
             .where('id', '=', taskId)
-            .where('status', 'in', ['open', 'processing']),
+            .where('status', 'in', ['open', 'processing'])
+            // PostgreSQL: wait for a cancel or completion changing the task row, then re-check
+            // its status (SQLite writes one at a time anyway).
+            .$if(this.deps.store.adapter.supportsSkipLocked, (q) => q.forShare()),
         )
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return;
