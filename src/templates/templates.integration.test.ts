@@ -108,7 +108,7 @@ describe.each(testDatabases)('templates end to end on $name', (database) => {
     // The hosted repository clones with a token and holds the rendered files.
     const clone = path.join(dir, 'orders-api');
     await git(dir, 'clone', '-q', withToken(`${base}/git/default/orders-api.git`, t.tokens.viewer), clone);
-    expect(JSON.parse(readFileSync(path.join(clone, 'package.json'), 'utf8'))).toMatchObject({ name: 'orders-api', description: 'Takes orders', scripts: { test: 'node --test test/' } });
+    expect(JSON.parse(readFileSync(path.join(clone, 'package.json'), 'utf8'))).toMatchObject({ name: 'orders-api', description: 'Takes orders', scripts: { test: 'node --test' } });
     expect(readFileSync(path.join(clone, 'catalog-info.yaml'), 'utf8')).toContain('owner: group:default/engineering');
     expect(readFileSync(path.join(clone, 'score.yaml'), 'utf8')).toContain('DATABASE_HOST: ${resources.db.host}');
     expect(readFileSync(path.join(clone, '.github/workflows/ci.yml'), 'utf8')).toContain('${{ github.sha }}');
