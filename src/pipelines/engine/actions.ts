@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { addPostStep, type JobState, type RunJobContext, type StepScope } from './job-runner.js';
+import { addPostStep, type JobState, type RunJobContext, type StepRunResult, type StepScope } from './job-runner.js';
 
 const run = promisify(execFile);
 
@@ -19,7 +19,6 @@ export interface BuiltinEnvironment {
   log: (text: string) => void;
 }
 
-type BuiltinResult = { ok: boolean; message?: string; outputs: Record<string, string> };
 
 const lines = (value: string | undefined) =>
   (value ?? '')
@@ -41,7 +40,7 @@ async function tarExtract(archive: Buffer, dir: string): Promise<void> {
 }
 
 /** Runs a built-in action; undefined when `name` is not one (the caller fetches it as a remote action). */
-export async function runBuiltinAction(name: string, b: BuiltinEnvironment): Promise<BuiltinResult | undefined> {
+export async function runBuiltinAction(name: string, b: BuiltinEnvironment): Promise<StepRunResult | undefined> {
   const ctx = b.state.ctx;
   switch (name) {
     case 'actions/checkout': {

@@ -51,6 +51,13 @@ export interface CacheStore {
   save(key: string, archive: Buffer): Promise<void>;
 }
 
+/** How one step's command or action ended: its outputs, and the message of a failure. */
+export interface StepRunResult {
+  ok: boolean;
+  message?: string;
+  outputs: Record<string, string>;
+}
+
 /** An action the platform provides to workflows; returns the step's outputs. */
 export type PlatformAction = (inputs: Record<string, string>, log: (text: string) => void) => Promise<Record<string, string>>;
 
@@ -626,7 +633,7 @@ async function runScriptStep(
   contexts: Record<string, unknown>,
   timeoutMs: number | undefined,
   stepKey: string,
-): Promise<{ ok: boolean; message?: string; outputs: Record<string, string> }> {
+): Promise<StepRunResult> {
   const { state } = scope;
   const script = evaluateString(step.run, contexts);
   const shellText = step.shell !== undefined ? evaluateString(step.shell, contexts) : scope.action ? undefined : state.defaults.shell !== undefined ? evaluateString(state.defaults.shell, contexts) : undefined;
@@ -652,7 +659,7 @@ async function runUsesStep(
   contexts: Record<string, unknown>,
   timeoutMs: number | undefined,
   stepKey: string,
-): Promise<{ ok: boolean; message?: string; outputs: Record<string, string> }> {
+): Promise<StepRunResult> {
   const { state } = scope;
   const uses = step.uses!;
   const withValues: Record<string, string> = {};
@@ -709,7 +716,7 @@ async function runAction(
   env: Record<string, string>,
   timeoutMs: number | undefined,
   stepKey: string,
-): Promise<{ ok: boolean; message?: string; outputs: Record<string, string> }> {
+): Promise<StepRunResult> {
   const { state } = scope;
   const using = action.runs.using;
   const actionContext = { path: where.dir, ref: where.ref, repository: where.repository };
@@ -755,7 +762,7 @@ async function runNodeAction(
   env: Record<string, string>,
   timeoutMs: number | undefined,
   stepKey: string,
-): Promise<{ ok: boolean; message?: string; outputs: Record<string, string> }> {
+): Promise<StepRunResult> {
   const { state } = scope;
   const actionScope: StepScope = { ...scope, action: actionContext };
   const inputEnv: Record<string, string> = {};
