@@ -31,6 +31,11 @@ export interface PlinthConfig {
     /** Run queue workers inside `plinth serve`. */
     enabled: boolean;
     concurrency: number;
+    /**
+     * Pipeline jobs one worker runs at once (like self-hosted runners on one machine). Fewer than
+     * `concurrency`, so template tasks, deployments and refreshes always find a free slot.
+     */
+    pipelineJobs: number;
     labels: string[];
     /** How long a claimed job stays locked without a heartbeat before another worker may take it. */
     leaseSeconds: number;
@@ -284,6 +289,7 @@ const configSchema = {
       properties: {
         enabled: { type: 'boolean' },
         concurrency: { type: 'integer', minimum: 1, maximum: 256 },
+        pipelineJobs: { type: 'integer', minimum: 1, maximum: 256 },
         labels: { type: 'array', items: { type: 'string', minLength: 1 } },
         leaseSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
       },
@@ -326,6 +332,7 @@ export const CONFIG_ENVIRONMENT: Record<string, { key: string[]; type: 'string' 
   PLINTH_LOG_LEVEL: { key: ['logLevel'], type: 'string' },
   PLINTH_WORKERS: { key: ['workers', 'enabled'], type: 'boolean' },
   PLINTH_WORKER_CONCURRENCY: { key: ['workers', 'concurrency'], type: 'integer' },
+  PLINTH_WORKER_PIPELINE_JOBS: { key: ['workers', 'pipelineJobs'], type: 'integer' },
   PLINTH_WORKER_LABELS: { key: ['workers', 'labels'], type: 'list' },
   PLINTH_GUEST_ROLE: { key: ['auth', 'guest', 'role'], type: 'string' },
   PLINTH_CATALOG_WEBHOOK_SECRET: { key: ['catalog', 'webhookSecret'], type: 'string' },
@@ -510,6 +517,7 @@ function withDefaults(value: Record<string, unknown>, cwd: string, env: NodeJS.P
     workers: {
       enabled: raw.workers?.enabled ?? true,
       concurrency: raw.workers?.concurrency ?? 4,
+      pipelineJobs: raw.workers?.pipelineJobs ?? Math.max(1, (raw.workers?.concurrency ?? 4) - 1),
       labels: raw.workers?.labels ?? ['linux', process.arch === 'x64' ? 'x64' : process.arch, 'self-hosted'],
       leaseSeconds: raw.workers?.leaseSeconds ?? 30,
     },

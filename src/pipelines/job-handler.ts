@@ -37,8 +37,8 @@ interface PipelineJobPayload {
  * the result recorded and the run's next jobs queued — all fenced so a job whose runner was
  * lost is recorded once, by whoever finds out.
  */
-export function pipelineJobHandlers(service: PipelineService): JobHandler[] {
-  const runJobHandler: JobHandler<PipelineJobPayload> = { type: PIPELINE_JOB, run: (job) => runPipelineJob(service, job) };
+export function pipelineJobHandlers(service: PipelineService, options: { concurrency?: number } = {}): JobHandler[] {
+  const runJobHandler: JobHandler<PipelineJobPayload> = { type: PIPELINE_JOB, concurrency: options.concurrency, run: (job) => runPipelineJob(service, job) };
   return [runJobHandler, scheduleTickHandler(service, service.deps.logger)];
 }
 
@@ -193,13 +193,17 @@ async function stopReason(service: PipelineService, runId: number, jobId: number
 }
 
 /**
- * What steps' processes start from: the basics of this process's environment, never its
- * PLINTH_* settings (database URL, secret key), plus the job's own variables.
+ * What steps' processes start from: the basics of this process's environment — including the
+ * network's proxy and CA settings, which `npm install` and `git` in steps need behind a
+ * corporate proxy — never its PLINTH_* settings (database URL, secret key), plus the job's own
+ * variables.
  */
 function stepEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const kept = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL', 'TERM'];
+  const kept = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL', 'TERM', ...NETWORK_VARIABLES];
   return { ...Object.fromEntries(kept.filter((key) => process.env[key] !== undefined).map((key) => [key, process.env[key]])), ...extra };
 }
+
+const NETWORK_VARIABLES = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'GIT_SSL_CAINFO', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
 
 function withCredentials(url: string, token: string): string {
   const parsed = new URL(url);

@@ -180,6 +180,7 @@ jobs:
       - run: |
           echo "key is \${{ secrets.API_KEY }}"
           echo "token is $PLINTH_TOKEN"
+          echo "ca file \${NODE_EXTRA_CA_CERTS:-none}, key \${PLINTH_SECRET_KEY:-none}"
           node -e "fetch(process.env.PLINTH_SERVER + '/api/auth/me', { headers: { authorization: 'Bearer ' + process.env.PLINTH_TOKEN } }).then(r => r.json()).then(b => console.log('server says ' + b.actor.name))"
           node -e "$SCOPE_CHECK"
         env:
@@ -202,6 +203,8 @@ jobs:
     expect(logs).not.toContain('sup3r-s3cret-value');
     expect(logs).not.toMatch(/plinth_[A-Za-z0-9]{20,}/);
     expect(logs).toMatch(/server says pipeline-job-\d+/);
+    // The network's CA settings reach steps (npm install behind a proxy); Plinth's own never do.
+    expect(logs).toContain(`ca file ${process.env.NODE_EXTRA_CA_CERTS ?? 'none'}, key none`);
     // The job token acts on its own repository only, and cannot mint tokens.
     expect(logs).toContain('other repository dispatch 403');
     expect(logs).toContain('other repository secret 403');

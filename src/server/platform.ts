@@ -45,7 +45,7 @@ export const allMigrations: PlinthMigration[] = [...storeMigrations, ...authMigr
 
 /** Every capability's job handlers. */
 export function jobHandlersOf(platform: Platform): JobHandler[] {
-  return [...platform.catalog.jobHandlers(), ...platform.templates.jobHandlers(), ...pipelineJobHandlers(platform.pipelines), ...platform.environments.jobHandlers()];
+  return [...platform.catalog.jobHandlers(), ...platform.templates.jobHandlers(), ...pipelineJobHandlers(platform.pipelines, { concurrency: platform.config.workers.pipelineJobs }), ...platform.environments.jobHandlers()];
 }
 
 /**

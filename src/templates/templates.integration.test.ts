@@ -28,6 +28,9 @@ describe.each(testDatabases)('templates end to end on $name', (database) => {
 
   beforeAll(async () => {
     t = await createTestApp(database, (config) => {
+      // The published skeletons' CI workflows (npm install from the registry) are the pipelines
+      // capability's work, tested there: no runner label here matches them, so they stay queued.
+      config.workers.labels = ['templates-test'];
       config.templates.actions = [{ id: 'acme:shout', description: 'Upper-cases text', command: ['node', '-e', 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.stringify({text:JSON.parse(s).text.toUpperCase()})))'], inputSchema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } } }];
     });
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });

@@ -60,6 +60,35 @@ describe.each(testDatabases)('queue on $name', (database) => {
     expect(log).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
   });
 
+
+  it('runs at most a type\'s limit at once, and other types in the free slots', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let running = 0;
+    let mostAtOnce = 0;
+    const quick: number[] = [];
+    await batchEnqueueJobs(t.store, Array.from({ length: 6 }, (_, n) => ({ type: 'long', payload: { n }, priority: 1 })));
+    await startWorker(
+      [
+        { type: 'long', concurrency: 2, run: async () => {
+          running++;
+          mostAtOnce = Math.max(mostAtOnce, running);
+          await gate;
+          running--;
+        } },
+        { type: 'quick', run: async (job) => void quick.push((job.payload as { n: number }).n) },
+      ],
+      { concurrency: 4, pollMs: 20 },
+    );
+    await waitFor(() => running === 2);
+    await batchEnqueueJobs(t.store, [1, 2, 3, 4, 5].map((n) => ({ type: 'quick', payload: { n } })));
+    // Four long jobs wait, yet the quick ones run beside the two long ones.
+    await waitFor(() => quick.length === 5);
+    expect(running).toBe(2);
+    release();
+    await waitFor(async () => (await listJobs(t.store)).length === 0);
+    expect(mostAtOnce).toBe(2);
+  });
   it('dedupes waiting jobs by unique key', async () => {
     const first = await enqueueJob(t.store, { type: 'sync', uniqueKey: 'location:1' });
     const second = await enqueueJob(t.store, { type: 'sync', uniqueKey: 'location:1' });

@@ -32,6 +32,11 @@ export interface JobHandler<Payload = any> {
   backoffMs?(attempt: number): number;
   /** The job is aborted and failed (or retried) after this long. */
   timeoutMs?: number;
+  /**
+   * At most this many jobs of this type run at once on one worker, so long work (a pipeline's
+   * `npm install`) cannot take every slot from short work (a template task). Default: no limit.
+   */
+  concurrency?: number;
 }
 
 export interface JobFinished {
@@ -127,7 +132,26 @@ export function createWorker(store: Store, options: WorkerOptions): QueueWorker 
     }
   };
 
-  async function claimJobs(limit: number): Promise<ClaimedRow[]> {
+  const runningOfType = (type: string) => [...inflight.values()].filter((entry) => entry.job.type === type).length;
+
+  /** The types this worker may claim now, and how many jobs at most so no type exceeds its limit. */
+  function claimableTypes(free: number): { types: string[]; limit: number } {
+    const types: string[] = [];
+    let limit = free;
+    for (const [type, handler] of handlers) {
+      if (handler.concurrency === undefined) {
+        types.push(type);
+        continue;
+      }
+      const room = handler.concurrency - runningOfType(type);
+      if (room <= 0) continue;
+      types.push(type);
+      limit = Math.min(limit, room);
+    }
+    return { types, limit };
+  }
+
+  async function claimJobs(types: string[], limit: number): Promise<ClaimedRow[]> {
     const now = Date.now();
     const candidates = db
       .selectFrom('jobs')
@@ -135,7 +159,7 @@ export function createWorker(store: Store, options: WorkerOptions): QueueWorker 
       .where('state', '=', 'ready')
       .where('queue', 'in', queues)
       .where('run_at', '<=', now)
-      .where('type', 'in', [...handlers.keys()])
+      .where('type', 'in', types)
       .where((eb) =>
         eb.or([
           eb('unique_key', 'is', null),
@@ -309,8 +333,9 @@ export function createWorker(store: Store, options: WorkerOptions): QueueWorker 
       if (free > 0) {
         wakePending = false;
         let claimed: ClaimedRow[] = [];
+        const { types, limit: batch } = claimableTypes(free);
         try {
-          claimed = await claimJobs(free);
+          if (types.length > 0) claimed = await claimJobs(types, batch);
         } catch (error) {
           logger?.warn({ err: error }, 'claiming jobs failed; retrying');
         }
@@ -319,7 +344,8 @@ export function createWorker(store: Store, options: WorkerOptions): QueueWorker 
           inflight.set(job.id, entry);
           void runJob(entry);
         }
-        if (claimed.length === free) continue;
+        // A full batch: more may be waiting.
+        if (claimed.length > 0 && claimed.length === batch) continue;
         if (claimed.length > 0 && wakePending) continue;
       }
       if (stopping) break;
