@@ -387,6 +387,20 @@ jobs:
     expect((await completed(second.id)).conclusion).toBe('success');
   });
 
+  it('scopes run concurrency groups to their repository: the same group in another repository does not wait', async () => {
+    const workflow = { '.github/workflows/shared.yml': 'on: workflow_dispatch\nconcurrency: shared\njobs:\n  hold:\n    runs-on: linux\n    steps:\n      - run: sleep 2\n' };
+    await pushFiles(cloneUrl(), t.tokens.admin, workflow);
+    await pushFiles(`${url}/git/default/other.git`, t.tokens.admin, workflow);
+    const { body: here } = await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'shared.yml' });
+    const { body: there } = await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/other', workflow: 'shared.yml' });
+    expect([here.concurrencyGroup, there.concurrencyGroup]).toEqual(['shared', 'shared']);
+    expect(there.status).toBe('in_progress');
+    const [first, second] = [await completed(here.id), await completed(there.id)];
+    expect([first.conclusion, second.conclusion]).toEqual(['success', 'success']);
+    // They overlapped: the other repository's run started before this one ended.
+    expect(Date.parse(second.startedAt!)).toBeLessThan(Date.parse(first.completedAt!));
+  });
+
   it('runs matrix legs at most max-parallel at a time, and fail-fast stops the other legs when one fails', async () => {
     await pushFiles(cloneUrl(), t.tokens.admin, {
       '.github/workflows/matrix.yml': `on: workflow_dispatch

@@ -268,7 +268,7 @@ export class PipelineService {
   }
 
   private async cancelOlderInGroup(run: RunRow): Promise<void> {
-    const older = await this.db.selectFrom('pipeline_runs').select('id').where('concurrency_group', '=', run.concurrency_group).where('status', '!=', 'completed').where('id', '<', run.id).execute();
+    const older = await this.db.selectFrom('pipeline_runs').select('id').where('repository', '=', run.repository).where('concurrency_group', '=', run.concurrency_group).where('status', '!=', 'completed').where('id', '<', run.id).execute();
     for (const other of older) await this.cancelRun(Number(other.id), 'system:concurrency').catch(() => {});
   }
 
@@ -300,7 +300,7 @@ export class PipelineService {
     const run = await this.lockRun(trx, runId);
     if (run.status === 'completed') return toStop;
     if (run.concurrency_group && run.status === 'queued') {
-      const ahead = await trx.selectFrom('pipeline_runs').select('id').where('concurrency_group', '=', run.concurrency_group).where('status', '!=', 'completed').where('id', '<', run.id).executeTakeFirst();
+      const ahead = await trx.selectFrom('pipeline_runs').select('id').where('repository', '=', run.repository).where('concurrency_group', '=', run.concurrency_group).where('status', '!=', 'completed').where('id', '<', run.id).executeTakeFirst();
       if (ahead) return toStop; // Waits for the run ahead of it in its concurrency group.
     }
     const parsed = await parseWorkflow(run.workflow_source, run.workflow_path);
@@ -399,9 +399,9 @@ export class PipelineService {
       { type: 'pipeline:run-completed', subject: `pipeline-run:${run.id}`, actor: run.actor, payload: { repository: run.repository, workflow: run.workflow_path, sha: run.sha, ref: run.ref, conclusion, runNumber: run.run_number, attempt: run.attempt } },
       asStore(trx),
     );
-    // The next run waiting in this concurrency group may start now.
+    // The next run waiting in this concurrency group (groups are per repository, as on GitHub) may start now.
     if (run.concurrency_group) {
-      const next = await trx.selectFrom('pipeline_runs').select('id').where('concurrency_group', '=', run.concurrency_group).where('status', '=', 'queued').orderBy('id').executeTakeFirst();
+      const next = await trx.selectFrom('pipeline_runs').select('id').where('repository', '=', run.repository).where('concurrency_group', '=', run.concurrency_group).where('status', '=', 'queued').orderBy('id').executeTakeFirst();
       if (next) return this.advanceRun(trx, Number(next.id));
     }
     return [];
