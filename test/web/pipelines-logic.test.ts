@@ -32,6 +32,8 @@ const job = (key: string, needs: string[], conclusion: PipelineJob['conclusion']
   runsOn: [],
   status: 'completed',
   conclusion,
+  concurrencyGroup: null,
+  waitingFor: null,
   runner: null,
   steps: [],
   annotations: [],
