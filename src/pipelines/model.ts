@@ -24,6 +24,14 @@ export interface RunView {
   completedAt: string | null;
 }
 
+/** A repository's commit status at a commit or branch: the latest run of each workflow, and their combined state. */
+export interface CommitStatusView {
+  repository: string;
+  sha: string | null;
+  state: 'none' | 'pending' | 'success' | 'failure' | 'cancelled';
+  runs: RunView[];
+}
+
 export interface StepView {
   number: number;
   name: string;

@@ -8,7 +8,7 @@ import { cancelJob, enqueueJob } from '../store/queue/jobs.js';
 import type { SecretBox } from '../secrets/crypto.js';
 import type { PipelinesConfig } from '../core/config.js';
 import * as engine from './engine/index.js';
-import { runnerQueueOf, toJobView, toRunView, type RunDetails, type RunView, type StepView } from './model.js';
+import { runnerQueueOf, toJobView, toRunView, type CommitStatusView, type RunDetails, type RunView, type StepView } from './model.js';
 import { announceRunChanged } from './log-store.js';
 import { readWorkflowFiles, resolveRef, type RepositorySource, type WorkflowFile } from './repository-source.js';
 import type { Conclusion, DbPipelineJobRow, DbPipelineRunRow, PipelineTables } from './tables.js';
@@ -119,7 +119,7 @@ export class PipelineService {
    * The commit status of a repository at a commit or branch: the latest run of each workflow
    * and their combined state (`pending` while any runs, then `failure` if any failed).
    */
-  async commitStatus(repository: string, ref: { sha?: string; branch?: string }) {
+  async commitStatus(repository: string, ref: { sha?: string; branch?: string }): Promise<CommitStatusView> {
     let query = this.db.selectFrom('pipeline_runs').selectAll().where('repository', '=', repository).orderBy('id', 'desc').limit(200);
     if (ref.sha) query = query.where('sha', '=', ref.sha);
     if (ref.branch) query = query.where('ref', '=', ref.branch.startsWith('refs/') ? ref.branch : `refs/heads/${ref.branch}`);
