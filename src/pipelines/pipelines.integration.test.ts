@@ -11,7 +11,7 @@ import type { QueueWorker } from '../store/queue/worker.js';
 import { runGit } from '../git/run-git.js';
 import { deleteExpiredLogLines, readLogLines } from './log-store.js';
 import { fireSchedules } from './triggers.js';
-import type { RunDetails, RunView } from './model.js';
+import type { CommitStatusView, RunDetails, RunView } from './model.js';
 
 const WEBHOOK_SECRET = 'pipelines-webhook-secret';
 
@@ -102,6 +102,9 @@ jobs:
     expect(logs).toContain('testing 1.2.3 shard 2');
     const status = await api<{ state: string }>('GET', `/api/pipelines/status?repository=default/web&sha=${sha}`);
     expect(status.body.state).toBe('success');
+    // What a component's Pipelines card reads: the default branch's latest run of each workflow.
+    const onBranch = await api<CommitStatusView>('GET', '/api/pipelines/status?repository=default/web&ref=main');
+    expect(onBranch.body).toMatchObject({ repository: 'default/web', sha, state: 'success', runs: [{ id: run.id, workflowName: 'CI', runNumber: 1, refName: 'main', conclusion: 'success' }] });
   });
 
   it('dispatch checks inputs against workflow_dispatch.inputs, naming each field, and starts nothing when they are wrong', async () => {
