@@ -299,7 +299,8 @@ export class PipelineService {
 
   /**
    * Moves a run forward inside a transaction: queues every job whose needs are done (its `if`
-   * evaluated, its matrix expanded; legs beyond `max-parallel` wait for a slot), stops the other
+   * evaluated, its matrix expanded; legs beyond `max-parallel` wait for a slot, legs whose
+   * concurrency group is busy wait for it, and a group's waiter starts when it frees), stops the other
    * legs of a failed fail-fast matrix, skips the jobs that should not run, and completes the run
    * when every job has. Safe to call any number of times. Returns the queue jobs of running legs
    * to stop: the caller cancels them after commit (the queue's cancel is its own write).
@@ -489,7 +490,8 @@ export class PipelineService {
       { type: 'pipeline:run-completed', subject: `pipeline-run:${run.id}`, actor: run.actor, payload: { repository: run.repository, workflow: run.workflow_path, sha: run.sha, ref: run.ref, conclusion, runNumber: run.run_number, attempt: run.attempt } },
       asStore(trx),
     );
-    // The next run waiting in this concurrency group (groups are per repository, as on GitHub) may start now.
+    // The next run waiting in this concurrency group (groups are per repository, as on GitHub)
+    // may start now, in a transaction of its own.
     if (run.concurrency_group) {
       const next = await trx.selectFrom('pipeline_runs').select('id').where('repository', '=', run.repository).where('concurrency_group', '=', run.concurrency_group).where('status', '=', 'queued').orderBy('id').executeTakeFirst();
       if (next) await this.advanceRunLater(trx, Number(next.id));

@@ -130,12 +130,12 @@ export async function parseWorkflowFile(text: string, fileName: string): Promise
   // workflows, and so does Plinth, warning that GitHub may not.
   const reservedJobIds = Object.keys(jobsRaw)
     .filter((id) => id.startsWith('__'))
-    .map((id) => ({ id, location: document!.locate(['jobs', id], 'key') }));
+    .map((id) => ({ id, location: document?.locate(['jobs', id], 'key') }));
   const warnings: WorkflowWarning[] = [];
   const details: ErrorDetail[] = [];
   for (const problem of problems) {
     const location = { file: fileName, line: problem.line, column: problem.column };
-    const reserved = problem.message.includes("IDs starting with '__' are reserved") ? reservedJobIds.find((job) => job.location.line === problem.line && job.location.column === problem.column) : undefined;
+    const reserved = problem.message.includes("IDs starting with '__' are reserved") ? reservedJobIds.find((job) => job.location?.line === problem.line && job.location?.column === problem.column) : undefined;
     if (reserved) warnings.push({ jobId: reserved.id, location, message: `job id '${reserved.id}' starts with '__': GitHub reserves such ids and may reject this workflow` });
     else details.push({ message: problem.message, location });
   }
