@@ -12,7 +12,7 @@ import * as engine from './engine/index.js';
 import { createJobLogWriter, lastLogLine } from './log-store.js';
 import type { Annotation, StepView } from './model.js';
 import { checkoutWorkspace } from './repository-source.js';
-import { PIPELINE_JOB, type PipelineService } from './service.js';
+import { ADVANCE_RUN_JOB, PIPELINE_JOB, type PipelineService } from './service.js';
 import type { Conclusion, PipelineTables } from './tables.js';
 import { createRunStorage } from './run-storage.js';
 import { scheduleTickHandler } from './triggers.js';
@@ -39,7 +39,8 @@ interface PipelineJobPayload {
  */
 export function pipelineJobHandlers(service: PipelineService, options: { concurrency?: number } = {}): JobHandler[] {
   const runJobHandler: JobHandler<PipelineJobPayload> = { type: PIPELINE_JOB, concurrency: options.concurrency, run: (job) => runPipelineJob(service, job) };
-  return [runJobHandler, scheduleTickHandler(service, service.deps.logger)];
+  const advanceRunHandler: JobHandler<{ runId: number }> = { type: ADVANCE_RUN_JOB, run: (job) => service.advanceRunNow(job.payload.runId) };
+  return [runJobHandler, advanceRunHandler, scheduleTickHandler(service, service.deps.logger)];
 }
 
 async function runPipelineJob(service: PipelineService, queued: RunningJob<PipelineJobPayload>): Promise<void> {
@@ -179,15 +180,16 @@ function jobDirectories(dataDir: string, jobId: number): { workspace: string; ru
 }
 
 /**
- * Why the queue stopped a job: its run was cancelled or a leg of its fail-fast matrix failed (the
- * job is cancelled), or this worker lost
+ * Why the queue stopped a job: its run was cancelled, a leg of its fail-fast matrix failed or a
+ * newer job of its concurrency group cancelled it (the job is cancelled), or this worker lost
  * the job — its lease ran out while it stalled, or it is shutting down (the job fails, saying so).
  */
 async function stopReason(service: PipelineService, runId: number, jobId: number, signal: AbortSignal): Promise<{ conclusion: Conclusion; error: string }> {
   const run = await service.getRun(runId);
   if (run.conclusion === 'cancelled') return { conclusion: 'cancelled', error: 'The job was cancelled.' };
-  // Another leg of its fail-fast matrix failed.
-  if ((await service.getJob(runId, jobId)).conclusion === 'cancelled') return { conclusion: 'cancelled', error: 'The job was cancelled: another job of its matrix failed (fail-fast).' };
+  // Whoever cancelled the job alone (fail-fast, concurrency group) wrote why.
+  const job = await service.getJob(runId, jobId);
+  if (job.conclusion === 'cancelled') return { conclusion: 'cancelled', error: job.error ?? 'The job was cancelled.' };
   const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
   return { conclusion: 'failure', error: `The runner stopped the job: ${reason}.` };
 }

@@ -108,4 +108,12 @@ export const pipelineMigrations: PlinthMigration[] = [
         .execute();
     },
   },
+  {
+    name: '0009-pipelines-job-concurrency',
+    async up(db) {
+      // The evaluated `jobs.<id>.concurrency` group of a leg; a pending leg with a group waits for it.
+      await db.schema.alterTable('pipeline_jobs').addColumn('concurrency_group', 'text').execute();
+      await db.schema.createIndex('pipeline_jobs_concurrency').on('pipeline_jobs').columns(['concurrency_group', 'status']).execute();
+    },
+  },
 ];

@@ -24,6 +24,14 @@ export interface RunView {
   completedAt: string | null;
 }
 
+/** A repository's commit status at a commit or branch: the latest run of each workflow, and their combined state. */
+export interface CommitStatusView {
+  repository: string;
+  sha: string | null;
+  state: 'none' | 'pending' | 'success' | 'failure' | 'cancelled';
+  runs: RunView[];
+}
+
 export interface StepView {
   number: number;
   name: string;
@@ -54,6 +62,10 @@ export interface JobView {
   runsOn: string[];
   status: JobStatus;
   conclusion: Conclusion | null;
+  /** The job's evaluated `concurrency` group, once it was about to start. */
+  concurrencyGroup: string | null;
+  /** Why a pending job has not started though its needs are done (`concurrency group deploy-main`). */
+  waitingFor: string | null;
   runner: string | null;
   outputs: Record<string, string>;
   steps: StepView[];
@@ -109,6 +121,8 @@ export function toJobView(row: Selectable<DbPipelineJobRow>): JobView {
     runsOn: JSON.parse(row.runs_on) as string[],
     status: row.status,
     conclusion: row.conclusion,
+    concurrencyGroup: row.concurrency_group,
+    waitingFor: row.status === 'pending' && row.concurrency_group !== null ? `concurrency group ${row.concurrency_group}` : null,
     runner: row.runner,
     outputs: JSON.parse(row.outputs) as Record<string, string>,
     steps: JSON.parse(row.steps) as StepView[],

@@ -11,7 +11,7 @@ import type { QueueWorker } from '../store/queue/worker.js';
 import { runGit } from '../git/run-git.js';
 import { deleteExpiredLogLines, readLogLines } from './log-store.js';
 import { fireSchedules } from './triggers.js';
-import type { RunDetails, RunView } from './model.js';
+import type { CommitStatusView, RunDetails, RunView } from './model.js';
 
 const WEBHOOK_SECRET = 'pipelines-webhook-secret';
 
@@ -102,6 +102,9 @@ jobs:
     expect(logs).toContain('testing 1.2.3 shard 2');
     const status = await api<{ state: string }>('GET', `/api/pipelines/status?repository=default/web&sha=${sha}`);
     expect(status.body.state).toBe('success');
+    // What a component's Pipelines card reads: the default branch's latest run of each workflow.
+    const onBranch = await api<CommitStatusView>('GET', '/api/pipelines/status?repository=default/web&ref=main');
+    expect(onBranch.body).toMatchObject({ repository: 'default/web', sha, state: 'success', runs: [{ id: run.id, workflowName: 'CI', runNumber: 1, refName: 'main', conclusion: 'success' }] });
   });
 
   it('dispatch checks inputs against workflow_dispatch.inputs, naming each field, and starts nothing when they are wrong', async () => {
@@ -385,6 +388,103 @@ jobs:
     const missing = await api<{ code: string }>('GET', `/api/pipelines/runs/${first.id}/artifacts/nope`);
     expect([missing.status, missing.body.code]).toEqual([404, 'PIPELINE_ARTIFACT_NOT_FOUND']);
     expect((await completed(second.id)).conclusion).toBe('success');
+  });
+
+  it('scopes run concurrency groups to their repository: the same group in another repository does not wait', async () => {
+    const workflow = { '.github/workflows/shared.yml': 'on: workflow_dispatch\nconcurrency: shared\njobs:\n  hold:\n    runs-on: linux\n    steps:\n      - run: sleep 2\n' };
+    await pushFiles(cloneUrl(), t.tokens.admin, workflow);
+    await pushFiles(`${url}/git/default/other.git`, t.tokens.admin, workflow);
+    const { body: here } = await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'shared.yml' });
+    const { body: there } = await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/other', workflow: 'shared.yml' });
+    expect([here.concurrencyGroup, there.concurrencyGroup]).toEqual(['shared', 'shared']);
+    expect(there.status).toBe('in_progress');
+    const [first, second] = [await completed(here.id), await completed(there.id)];
+    expect([first.conclusion, second.conclusion]).toEqual(['success', 'success']);
+    // They overlapped: the other repository's run started before this one ended.
+    expect(Date.parse(second.startedAt!)).toBeLessThan(Date.parse(first.completedAt!));
+  });
+
+  it('job concurrency: a job of a group waits, pending and saying why, until the group\'s running job completes', async () => {
+    await pushFiles(cloneUrl(), t.tokens.admin, {
+      '.github/workflows/job-group.yml': `on: workflow_dispatch
+jobs:
+  build:
+    runs-on: linux
+    steps:
+      - run: echo built
+  deploy:
+    needs: build
+    runs-on: linux
+    concurrency: deploy-\${{ github.ref }}
+    steps:
+      - run: echo "deploying \${{ github.run_number }}" && sleep 1
+`,
+    });
+    const deployOf = async (id: number) => (await api<RunDetails>('GET', `/api/pipelines/runs/${id}`)).body.jobs.find((j) => j.key === 'deploy')!;
+    const { body: first } = await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'job-group.yml' });
+    await waitFor('the first deploy to start', async () => ((await deployOf(first.id)).status === 'in_progress' ? true : undefined));
+    const { body: second } = await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'job-group.yml' });
+    const waiting = await waitFor('the second deploy to wait for its group', async () => {
+      const job = await deployOf(second.id);
+      return job.status === 'pending' && job.waitingFor ? job : undefined;
+    });
+    expect(waiting).toMatchObject({ concurrencyGroup: 'deploy-refs/heads/main', waitingFor: 'concurrency group deploy-refs/heads/main', startedAt: null });
+    const [firstDone, secondDone] = [await completed(first.id), await completed(second.id)];
+    expect([firstDone.conclusion, secondDone.conclusion]).toEqual(['success', 'success']);
+    const [firstDeploy, secondDeploy] = [firstDone, secondDone].map((run) => run.jobs.find((j) => j.key === 'deploy')!);
+    expect(Date.parse(secondDeploy!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(firstDeploy!.completedAt!));
+    expect(secondDeploy!.waitingFor).toBeNull();
+  });
+
+  it('job concurrency: at most one job waits in a group; a newer one replaces it and the replaced one ends cancelled', async () => {
+    const dispatch = async () => (await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'job-group.yml' })).body;
+    const deployOf = async (id: number) => (await api<RunDetails>('GET', `/api/pipelines/runs/${id}`)).body.jobs.find((j) => j.key === 'deploy')!;
+    const running = await dispatch();
+    await waitFor('the running deploy to start', async () => ((await deployOf(running.id)).status === 'in_progress' ? true : undefined));
+    const replaced = await dispatch();
+    await waitFor('a deploy to wait', async () => ((await deployOf(replaced.id)).status === 'pending' && (await deployOf(replaced.id)).waitingFor ? true : undefined));
+    const newest = await dispatch();
+    const replacedDone = await completed(replaced.id);
+    expect(replacedDone.conclusion).toBe('cancelled');
+    expect(replacedDone.jobs.find((j) => j.key === 'deploy')).toMatchObject({ conclusion: 'cancelled', error: "Canceling since a higher priority waiting request for 'deploy-refs/heads/main' exists", startedAt: null });
+    const [runningDone, newestDone] = [await completed(running.id), await completed(newest.id)];
+    expect([runningDone.conclusion, newestDone.conclusion]).toEqual(['success', 'success']);
+    expect(Date.parse(newestDone.jobs.find((j) => j.key === 'deploy')!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(runningDone.jobs.find((j) => j.key === 'deploy')!.completedAt!));
+  });
+
+  it('job concurrency with cancel-in-progress: the running job of the group is cancelled (its post steps run) and the new one starts', async () => {
+    await pushFiles(cloneUrl(), t.tokens.admin, {
+      '.github/workflows/job-cancel.yml': `on: workflow_dispatch
+jobs:
+  deploy:
+    runs-on: linux
+    concurrency:
+      group: release-\${{ github.ref }}
+      cancel-in-progress: true
+    steps:
+      - uses: ./.github/actions/cleanup
+      - run: echo "release \${{ github.run_number }} started" && sleep 30
+`,
+    });
+    const dispatch = async () => (await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'job-cancel.yml' })).body;
+    const started = (run: RunView) =>
+      waitFor(`run ${run.id} to start its step`, async () => {
+        const { body } = await api<RunDetails>('GET', `/api/pipelines/runs/${run.id}`);
+        return (await logsOf(body)).includes(`release ${run.runNumber} started`) ? true : undefined;
+      });
+    const first = await dispatch();
+    await started(first);
+    const second = await dispatch();
+    const firstDone = await completed(first.id, 15_000);
+    expect(firstDone.conclusion).toBe('cancelled');
+    expect(firstDone.jobs[0]).toMatchObject({ conclusion: 'cancelled', error: "Canceling since a higher priority waiting request for 'release-refs/heads/main' exists" });
+    expect(await logsOf(firstDone)).toContain('post ran');
+    await started(second);
+    const secondNow = (await api<RunDetails>('GET', `/api/pipelines/runs/${second.id}`)).body;
+    expect(secondNow.jobs[0]).toMatchObject({ status: 'in_progress', conclusion: null });
+    expect(Date.parse(secondNow.jobs[0]!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(firstDone.jobs[0]!.completedAt!));
+    await api('POST', `/api/pipelines/runs/${second.id}/cancel`);
+    expect((await completed(second.id, 15_000)).conclusion).toBe('cancelled');
   });
 
   it('runs matrix legs at most max-parallel at a time, and fail-fast stops the other legs when one fails', async () => {

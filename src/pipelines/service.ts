@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { PlinthError, describeError, formatLocation } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/store.js';
@@ -8,7 +8,7 @@ import { cancelJob, enqueueJob } from '../store/queue/jobs.js';
 import type { SecretBox } from '../secrets/crypto.js';
 import type { PipelinesConfig } from '../core/config.js';
 import * as engine from './engine/index.js';
-import { runnerQueueOf, toJobView, toRunView, type RunDetails, type RunView, type StepView } from './model.js';
+import { runnerQueueOf, toJobView, toRunView, type CommitStatusView, type RunDetails, type RunView, type StepView } from './model.js';
 import { announceRunChanged } from './log-store.js';
 import { readWorkflowFiles, resolveRef, type RepositorySource, type WorkflowFile } from './repository-source.js';
 import type { Conclusion, DbPipelineJobRow, DbPipelineRunRow, PipelineTables } from './tables.js';
@@ -16,6 +16,8 @@ import type { PlatformAction } from './engine/job-runner.js';
 
 /** The queue job type that runs one pipeline job. */
 export const PIPELINE_JOB = 'pipelines:job';
+/** The queue job type that moves a run forward after another run's transaction changed its jobs. */
+export const ADVANCE_RUN_JOB = 'pipelines:advance-run';
 
 export interface PipelineServiceDeps {
   store: Store;
@@ -117,7 +119,7 @@ export class PipelineService {
    * The commit status of a repository at a commit or branch: the latest run of each workflow
    * and their combined state (`pending` while any runs, then `failure` if any failed).
    */
-  async commitStatus(repository: string, ref: { sha?: string; branch?: string }) {
+  async commitStatus(repository: string, ref: { sha?: string; branch?: string }): Promise<CommitStatusView> {
     let query = this.db.selectFrom('pipeline_runs').selectAll().where('repository', '=', repository).orderBy('id', 'desc').limit(200);
     if (ref.sha) query = query.where('sha', '=', ref.sha);
     if (ref.branch) query = query.where('ref', '=', ref.branch.startsWith('refs/') ? ref.branch : `refs/heads/${ref.branch}`);
@@ -156,6 +158,13 @@ export class PipelineService {
       .$if(this.deps.store.adapter.supportsSkipLocked, (qb) => qb.forUpdate())
       .executeTakeFirst();
     if (!row) throw new PlinthError('PIPELINE_RUN_NOT_FOUND', `no pipeline run ${id}`);
+    // Job concurrency groups span the repository's runs, and a run's transaction changes jobs of
+    // other runs in its groups: those transactions take one lock per repository, always right
+    // after their run's and before any job row, so they never deadlock. (SQLite's write
+    // transaction serialises everything already.)
+    if (this.deps.store.adapter.name === 'postgres' && (await usesJobConcurrency(row))) {
+      await sql`select pg_advisory_xact_lock(hashtext(${`plinth:pipelines:concurrency:${row.repository}`}))`.execute(trx);
+    }
     return row;
   }
 
@@ -175,11 +184,11 @@ export class PipelineService {
     const parsed = await parseWorkflow(trigger.workflow.text, trigger.workflow.path);
     const now = Date.now();
     let cancelInProgress = false;
-    const { run, created } = await this.deps.store.transaction(async (storeTrx) => {
+    const { run, created, stops } = await this.deps.store.transaction(async (storeTrx) => {
       const trx = storeTrx.withTables<PipelineTables>();
       if (trigger.triggerKey) {
         const existing = await trx.selectFrom('pipeline_runs').selectAll().where('trigger_key', '=', trigger.triggerKey).executeTakeFirst();
-        if (existing) return { run: existing, created: false };
+        if (existing) return { run: existing, created: false, stops: [] };
       }
       const last = await trx
         .selectFrom('pipeline_runs')
@@ -227,7 +236,7 @@ export class PipelineService {
           })
           .execute();
         await this.completeRun(trx, inserted, 'failure');
-        return { run: inserted, created: true };
+        return { run: inserted, created: true, stops: [] };
       }
       const concurrency = engine.evaluateConcurrency(parsed.workflow, undefined, this.evaluationContext(inserted));
       if (concurrency) {
@@ -239,10 +248,10 @@ export class PipelineService {
         await trx.insertInto('pipeline_jobs').values(newJobRow(Number(inserted.id), 1, { key: job.id, name: job.name, needs: job.needs, runsOn: job.runsOn ?? [] }, now)).execute();
       }
       await appendEvent(this.deps.store, { type: 'pipeline:run-created', subject: `pipeline-run:${inserted.id}`, actor: trigger.actor, payload: { repository: trigger.repository, workflow: trigger.workflow.path, sha: trigger.sha, ref: trigger.ref, event: trigger.event } }, asStore(trx));
-      // A new run has nothing running yet: nothing to stop.
-      await this.advanceRun(trx, Number(inserted.id));
-      return { run: inserted, created: true };
+      // What it stops is another run's job, cancelled by its concurrency group.
+      return { run: inserted, created: true, stops: await this.advanceRun(trx, Number(inserted.id)) };
     });
+    await this.stopQueueJobs(stops);
     if (created && cancelInProgress) await this.cancelOlderInGroup(run);
     return { run: await this.getRun(Number(run.id)), created };
   }
@@ -268,7 +277,7 @@ export class PipelineService {
   }
 
   private async cancelOlderInGroup(run: RunRow): Promise<void> {
-    const older = await this.db.selectFrom('pipeline_runs').select('id').where('concurrency_group', '=', run.concurrency_group).where('status', '!=', 'completed').where('id', '<', run.id).execute();
+    const older = await this.db.selectFrom('pipeline_runs').select('id').where('repository', '=', run.repository).where('concurrency_group', '=', run.concurrency_group).where('status', '!=', 'completed').where('id', '<', run.id).execute();
     for (const other of older) await this.cancelRun(Number(other.id), 'system:concurrency').catch(() => {});
   }
 
@@ -290,7 +299,8 @@ export class PipelineService {
 
   /**
    * Moves a run forward inside a transaction: queues every job whose needs are done (its `if`
-   * evaluated, its matrix expanded; legs beyond `max-parallel` wait for a slot), stops the other
+   * evaluated, its matrix expanded; legs beyond `max-parallel` wait for a slot, legs whose
+   * concurrency group is busy wait for it, and a group's waiter starts when it frees), stops the other
    * legs of a failed fail-fast matrix, skips the jobs that should not run, and completes the run
    * when every job has. Safe to call any number of times. Returns the queue jobs of running legs
    * to stop: the caller cancels them after commit (the queue's cancel is its own write).
@@ -300,7 +310,7 @@ export class PipelineService {
     const run = await this.lockRun(trx, runId);
     if (run.status === 'completed') return toStop;
     if (run.concurrency_group && run.status === 'queued') {
-      const ahead = await trx.selectFrom('pipeline_runs').select('id').where('concurrency_group', '=', run.concurrency_group).where('status', '!=', 'completed').where('id', '<', run.id).executeTakeFirst();
+      const ahead = await trx.selectFrom('pipeline_runs').select('id').where('repository', '=', run.repository).where('concurrency_group', '=', run.concurrency_group).where('status', '!=', 'completed').where('id', '<', run.id).executeTakeFirst();
       if (ahead) return toStop; // Waits for the run ahead of it in its concurrency group.
     }
     const parsed = await parseWorkflow(run.workflow_source, run.workflow_path);
@@ -309,16 +319,25 @@ export class PipelineService {
     const planned = new Set(engine.planJobs(workflow).map((job) => job.id));
     const now = Date.now();
     const cancelling = run.conclusion === 'cancelled';
-    const queueLeg = async (jobId: number, runsOn: string[]) => {
-      const queued = await enqueueJob(this.deps.store, { type: PIPELINE_JOB, queue: runnerQueueOf(runsOn), payload: { runId: run.id, jobId }, maxAttempts: 2 }, asStore(trx));
-      await trx.updateTable('pipeline_jobs').set({ status: 'queued', queue_job_id: queued.id }).where('id', '=', jobId).execute();
+    /** Queues a leg for a runner, unless its concurrency group makes it wait; a bad `concurrency` expression fails it. */
+    const startLeg = async (leg: { id: number; key: string; matrix: Record<string, unknown> }, runsOn: string[], context: engine.JobEvaluationContext) => {
+      let concurrency: engine.ConcurrencySetting | undefined;
+      try {
+        concurrency = engine.evaluateConcurrency(workflow, leg.key, context, leg.matrix);
+      } catch (error) {
+        await trx.updateTable('pipeline_jobs').set({ status: 'completed', conclusion: 'failure', error: describeError(error), completed_at: now }).where('id', '=', leg.id).execute();
+        return;
+      }
+      if (concurrency && !(await this.enterConcurrencyGroup(trx, run, leg.id, concurrency, toStop))) return;
+      await this.enqueueLeg(trx, run.id, leg.id, runsOn);
     };
     for (;;) {
       const jobs = await trx.selectFrom('pipeline_jobs').selectAll().where('run_id', '=', run.id).where('attempt', '=', run.attempt).orderBy('id').execute();
       const byKey = groupBy(jobs, (j) => j.job_key);
       const context = this.evaluationContext(run, finishedResults(byKey));
       let changed = false;
-      for (const job of jobs.filter((j) => j.status === 'pending')) {
+      // Pending with a group: its needs were done, it waits for its concurrency group.
+      for (const job of jobs.filter((j) => j.status === 'pending' && j.concurrency_group === null)) {
         const needs = JSON.parse(job.needs) as string[];
         if (!needs.every((key) => (byKey.get(key) ?? []).every((i) => i.status === 'completed'))) continue;
         changed = true;
@@ -339,13 +358,14 @@ export class PipelineService {
           const values = { name: leg.name, matrix: Object.keys(leg.matrix).length ? JSON.stringify(leg.matrix) : null, runs_on: JSON.stringify(runsOn), status: 'waiting' as const };
           const jobId = index === 0 ? Number(job.id) : Number((await trx.insertInto('pipeline_jobs').values({ ...newJobRow(run.id, run.attempt, { key: job.job_key, name: leg.name, needs, runsOn }, now), ...values }).returning('id').executeTakeFirstOrThrow()).id);
           if (index === 0) await trx.updateTable('pipeline_jobs').set(values).where('id', '=', jobId).execute();
-          if (index < (expansion.maxParallel ?? Infinity)) await queueLeg(jobId, runsOn);
+          if (index < (expansion.maxParallel ?? Infinity)) await startLeg({ id: jobId, key: job.job_key, matrix: leg.matrix }, runsOn, context);
         }
       }
       // Matrix legs already expanded: fail-fast stops the others when one fails; max-parallel frees slots.
       for (const [key, legs] of byKey) {
         const waiting = legs.filter((l) => l.status === 'waiting');
-        const active = legs.filter((l) => l.status === 'queued' || (l.status === 'in_progress' && l.conclusion === null));
+        // Legs waiting for their concurrency group have started, as far as max-parallel and fail-fast go.
+        const active = legs.filter((l) => l.status === 'queued' || (l.status === 'pending' && l.concurrency_group !== null) || (l.status === 'in_progress' && l.conclusion === null));
         const failed = legs.some((l) => l.status === 'completed' && l.conclusion === 'failure');
         if (waiting.length === 0 && !(failed && active.length > 0)) continue;
         let expansion: engine.MatrixExpansion;
@@ -355,26 +375,27 @@ export class PipelineService {
           continue; // It was evaluated when the legs were made; nothing new to decide.
         }
         if (cancelling || (failed && expansion.failFast)) {
-          const ending = [...waiting, ...active.filter((l) => l.status === 'queued')];
-          if (ending.length) await trx.updateTable('pipeline_jobs').set({ status: 'completed', conclusion: 'cancelled', completed_at: now }).where('id', 'in', ending.map((l) => l.id)).where('status', 'in', ['waiting', 'queued']).execute();
+          const ending = [...waiting, ...active.filter((l) => l.status !== 'in_progress')];
+          if (ending.length) await trx.updateTable('pipeline_jobs').set({ status: 'completed', conclusion: 'cancelled', completed_at: now }).where('id', 'in', ending.map((l) => l.id)).where('status', 'in', ['waiting', 'pending', 'queued']).execute();
           const running = active.filter((l) => l.status === 'in_progress');
-          // Marked now, recorded by their runner when it has stopped them.
-          if (running.length) await trx.updateTable('pipeline_jobs').set({ conclusion: 'cancelled' }).where('id', 'in', running.map((l) => l.id)).execute();
+          // Marked now (with the reason their runner records), recorded by their runner when it has stopped them.
+          if (running.length) await trx.updateTable('pipeline_jobs').set({ conclusion: 'cancelled', ...(cancelling ? {} : { error: 'The job was cancelled: another job of its matrix failed (fail-fast).' }) }).where('id', 'in', running.map((l) => l.id)).execute();
           toStop.push(...[...ending, ...running].flatMap((l) => (l.queue_job_id === null ? [] : [Number(l.queue_job_id)])));
           changed ||= ending.length > 0;
         } else {
           for (const leg of waiting.slice(0, Math.max(0, (expansion.maxParallel ?? Infinity) - active.length))) {
-            await queueLeg(Number(leg.id), JSON.parse(leg.runs_on) as string[]);
+            await startLeg({ id: Number(leg.id), key, matrix: leg.matrix ? (JSON.parse(leg.matrix) as Record<string, unknown>) : {} }, JSON.parse(leg.runs_on) as string[], context);
             changed = true;
           }
         }
       }
       if (!changed) break;
     }
+    await this.admitGroupWaiters(trx, run);
     await announceRunChanged(this.deps.store, run.id, trx as Kysely<unknown>);
     const jobs = await trx.selectFrom('pipeline_jobs').select(['status', 'conclusion']).where('run_id', '=', run.id).where('attempt', '=', run.attempt).execute();
     if (jobs.every((j) => j.status === 'completed')) {
-      toStop.push(...(await this.completeRun(trx, run, cancelling ? 'cancelled' : conclusionOfJobs(jobs.map((j) => j.conclusion)))));
+      await this.completeRun(trx, run, cancelling ? 'cancelled' : conclusionOfJobs(jobs.map((j) => j.conclusion)));
     } else if (run.status === 'queued') {
       await trx.updateTable('pipeline_runs').set({ status: 'in_progress', started_at: run.started_at ?? now, updated_at: now }).where('id', '=', run.id).execute();
     }
@@ -386,25 +407,95 @@ export class PipelineService {
     for (const id of ids) await cancelJob(this.deps.store, id).catch(() => {});
   }
 
+  /** Moves a run forward in a transaction of its own (the `pipelines:advance-run` queue job). */
+  async advanceRunNow(runId: number): Promise<void> {
+    const stops = await this.deps.store.transaction((storeTrx) => this.advanceRun(storeTrx.withTables<PipelineTables>(), runId));
+    await this.stopQueueJobs(stops);
+  }
+
+  /**
+   * Moves another run forward once this transaction has committed: as a queue job, so it is not
+   * lost, and so no transaction ever holds two runs' locks.
+   */
+  private async advanceRunLater(trx: Db, runId: number): Promise<void> {
+    await enqueueJob(this.deps.store, { type: ADVANCE_RUN_JOB, payload: { runId }, uniqueKey: `${ADVANCE_RUN_JOB}:${runId}` }, asStore(trx));
+  }
+
+  private async enqueueLeg(trx: Db, runId: number, jobId: number, runsOn: string[]): Promise<void> {
+    const queued = await enqueueJob(this.deps.store, { type: PIPELINE_JOB, queue: runnerQueueOf(runsOn), payload: { runId, jobId }, maxAttempts: 2 }, asStore(trx));
+    await trx.updateTable('pipeline_jobs').set({ status: 'queued', queue_job_id: queued.id }).where('id', '=', jobId).execute();
+  }
+
+  /**
+   * GitHub's job concurrency, across the runs of a repository: at most one job of a group runs
+   * and one waits. The leg entering replaces the one waiting, which ends cancelled; with
+   * cancel-in-progress it cancels the one running too (its runner stops it: process group
+   * killed, post steps run). True when the leg may start now; otherwise it waits, pending, until
+   * the group's holder ends (`admitGroupWaiters`).
+   */
+  private async enterConcurrencyGroup(trx: Db, run: RunRow, legId: number, setting: engine.ConcurrencySetting, toStop: number[]): Promise<boolean> {
+    const reason = `Canceling since a higher priority waiting request for '${setting.group}' exists`;
+    const now = Date.now();
+    for (const member of await this.unfinishedGroupMembers(trx, run.repository, setting.group)) {
+      if (member.status !== 'pending' && !(setting.cancelInProgress && member.conclusion === null)) continue;
+      // Not at a runner: ends now. At a runner (perhaps claimed this instant): marked now, and
+      // recorded cancelled, with this reason, by its runner once it has stopped it.
+      await trx.updateTable('pipeline_jobs').set({ status: 'completed', conclusion: 'cancelled', error: reason, completed_at: now }).where('id', '=', member.id).where('status', 'in', ['pending', 'queued']).execute();
+      await trx.updateTable('pipeline_jobs').set({ conclusion: 'cancelled', error: reason }).where('id', '=', member.id).where('status', '=', 'in_progress').execute();
+      if (member.queue_job_id !== null) toStop.push(Number(member.queue_job_id));
+      // Its run moves on (the jobs that need it, its completion) in a transaction of its own.
+      if (member.status !== 'in_progress' && member.run_id !== run.id) await this.advanceRunLater(trx, member.run_id);
+    }
+    const held = (await this.unfinishedGroupMembers(trx, run.repository, setting.group)).some((member) => member.status !== 'pending');
+    await trx.updateTable('pipeline_jobs').set({ concurrency_group: setting.group, ...(held ? { status: 'pending' as const } : {}) }).where('id', '=', legId).execute();
+    return !held;
+  }
+
+  /** Starts the leg waiting in each concurrency group of this run's jobs that nobody holds any more. */
+  private async admitGroupWaiters(trx: Db, run: RunRow): Promise<void> {
+    const groups = await trx.selectFrom('pipeline_jobs').select('concurrency_group').distinct().where('run_id', '=', run.id).where('attempt', '=', run.attempt).where('concurrency_group', 'is not', null).execute();
+    for (const { concurrency_group: group } of groups) {
+      const members = await this.unfinishedGroupMembers(trx, run.repository, group!);
+      const waiter = members.find((member) => member.status === 'pending');
+      if (!waiter || members.some((member) => member.status !== 'pending')) continue;
+      await this.enqueueLeg(trx, waiter.run_id, waiter.id, JSON.parse(waiter.runs_on) as string[]);
+      if (waiter.run_id !== run.id) await announceRunChanged(this.deps.store, waiter.run_id, trx as Kysely<unknown>);
+    }
+  }
+
+  /** The legs of a repository's runs in a concurrency group that have not completed: pending (waiting for it), queued or running. */
+  private async unfinishedGroupMembers(trx: Db, repository: string, group: string) {
+    const rows = await trx
+      .selectFrom('pipeline_jobs')
+      .innerJoin('pipeline_runs', 'pipeline_runs.id', 'pipeline_jobs.run_id')
+      .select(['pipeline_jobs.id', 'pipeline_jobs.run_id', 'pipeline_jobs.status', 'pipeline_jobs.conclusion', 'pipeline_jobs.queue_job_id', 'pipeline_jobs.runs_on'])
+      .where('pipeline_runs.repository', '=', repository)
+      .where('pipeline_jobs.concurrency_group', '=', group)
+      .where('pipeline_jobs.status', '!=', 'completed')
+      .orderBy('pipeline_jobs.id')
+      .execute();
+    return rows.map((row) => ({ ...row, id: Number(row.id), run_id: Number(row.run_id) }));
+  }
+
   private aliasLabels(labels: string[]): string[] {
     return [...new Set(labels.flatMap((label) => this.deps.config.labelAliases[label] ?? [label]))];
   }
 
-  private async completeRun(trx: Db, run: RunRow, conclusion: Conclusion): Promise<number[]> {
+  private async completeRun(trx: Db, run: RunRow, conclusion: Conclusion): Promise<void> {
     const now = Date.now();
     const updated = await trx.updateTable('pipeline_runs').set({ status: 'completed', conclusion, completed_at: now, updated_at: now }).where('id', '=', run.id).where('status', '!=', 'completed').executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return [];
+    if (Number(updated.numUpdatedRows) === 0) return;
     await appendEvent(
       this.deps.store,
       { type: 'pipeline:run-completed', subject: `pipeline-run:${run.id}`, actor: run.actor, payload: { repository: run.repository, workflow: run.workflow_path, sha: run.sha, ref: run.ref, conclusion, runNumber: run.run_number, attempt: run.attempt } },
       asStore(trx),
     );
-    // The next run waiting in this concurrency group may start now.
+    // The next run waiting in this concurrency group (groups are per repository, as on GitHub)
+    // may start now, in a transaction of its own.
     if (run.concurrency_group) {
-      const next = await trx.selectFrom('pipeline_runs').select('id').where('concurrency_group', '=', run.concurrency_group).where('status', '=', 'queued').orderBy('id').executeTakeFirst();
-      if (next) return this.advanceRun(trx, Number(next.id));
+      const next = await trx.selectFrom('pipeline_runs').select('id').where('repository', '=', run.repository).where('concurrency_group', '=', run.concurrency_group).where('status', '=', 'queued').orderBy('id').executeTakeFirst();
+      if (next) await this.advanceRunLater(trx, Number(next.id));
     }
-    return [];
   }
 
   // ---- cancel and re-run ---------------------------------------------------------------
@@ -435,7 +526,7 @@ export class PipelineService {
 
   /** Runs a completed run again as its next attempt: every job, or the failed ones (and what needs them). */
   async rerun(runId: number, mode: 'all' | 'failed', actor: string): Promise<RunView> {
-    await this.deps.store.transaction(async (storeTrx) => {
+    const stops = await this.deps.store.transaction(async (storeTrx) => {
       const trx = storeTrx.withTables<PipelineTables>();
       const run = await this.lockRun(trx, runId);
       if (run.status !== 'completed') throw new PlinthError('PIPELINE_RUN_NOT_RERUNNABLE', `run ${runId} is ${run.status}; only completed runs can be re-run`);
@@ -466,9 +557,10 @@ export class PipelineService {
         }
       }
       await appendEvent(this.deps.store, { type: 'pipeline:run-rerun', subject: `pipeline-run:${run.id}`, actor, payload: { attempt, mode } }, asStore(trx));
-      // A new attempt has nothing running yet: nothing to stop.
-      await this.advanceRun(trx, run.id);
+      // What it stops is another run's job, cancelled by its concurrency group.
+      return this.advanceRun(trx, run.id);
     });
+    await this.stopQueueJobs(stops);
     return this.getRun(runId);
   }
 
@@ -560,6 +652,7 @@ function newJobRow(runId: number, attempt: number, job: { key: string; name: str
     runs_on: JSON.stringify(job.runsOn),
     status: 'pending' as const,
     conclusion: null,
+    concurrency_group: null,
     queue_job_id: null,
     queue_attempt: null,
     runner: null,
@@ -609,6 +702,12 @@ function resolveInputsOfBody(specs: Record<string, engine.DispatchInput>, given:
     const details = error.details.map((d) => ({ message: d.message, location: toBody(d.location?.field) }));
     throw new PlinthError(error.code, details[0]?.message ?? error.message, { location: details[0]?.location ?? toBody(error.location?.field), details });
   }
+}
+
+/** Whether a run's workflow has job-level `concurrency` (its transactions take the repository's concurrency lock). */
+async function usesJobConcurrency(run: RunRow): Promise<boolean> {
+  const parsed = await parseWorkflow(run.workflow_source, run.workflow_path);
+  return parsed.ok && parsed.workflow.jobs.some((job) => job.concurrency !== undefined && job.concurrency !== null);
 }
 
 type ParseOutcome = { ok: true; workflow: engine.ParsedWorkflow } | { ok: false; error: PlinthError };

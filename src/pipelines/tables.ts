@@ -11,7 +11,10 @@ export type PipelineTables = {
 };
 
 export type RunStatus = 'queued' | 'in_progress' | 'completed';
-/** `pending`: its needs are not done; `waiting`: a matrix leg waiting for a `max-parallel` slot. */
+/**
+ * `pending`: its needs are not done, or (with a `concurrency_group`) it waits for its group;
+ * `waiting`: a matrix leg waiting for a `max-parallel` slot.
+ */
 export type JobStatus = 'pending' | 'waiting' | 'queued' | 'in_progress' | 'completed';
 export type Conclusion = 'success' | 'failure' | 'cancelled' | 'skipped';
 
@@ -60,6 +63,8 @@ export interface DbPipelineJobRow {
   runs_on: string;
   status: JobStatus;
   conclusion: Conclusion | null;
+  /** The evaluated `concurrency` group of this leg (set when it is about to start), or null. */
+  concurrency_group: string | null;
   queue_job_id: number | null;
   /** The queue attempt that owns the job while it runs: fences a runner whose lease was taken over. */
   queue_attempt: number | null;

@@ -5,11 +5,12 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlinthServer, type RunningServer } from '../support/server.js';
 import { pushFiles } from '../support/pipelines.js';
-import { ensurePortalBuilt, launchChromium, skipBrowserTests, watchErrors } from '../support/portal.js';
+import { ensurePortalBuilt, launchChromium, openSignedInPage, skipBrowserTests, watchErrors } from '../support/portal.js';
 
 /**
  * The pipelines pages end to end: a real `plinth serve` with a hosted repository holding a
- * workflow with dispatch inputs; Chromium fills the dispatch form and watches the log stream in.
+ * workflow with dispatch inputs; Chromium fills the dispatch form and watches the log stream in,
+ * then watches the repository's runs on its component's catalog page.
  * Screenshots go to PLINTH_E2E_SCREENSHOTS, else /tmp/plinth-pipelines-e2e.
  */
 
@@ -125,6 +126,66 @@ describe.skipIf(skipBrowserTests)('pipelines portal', () => {
     // The list shows the run.
     await page.getByRole('link', { name: 'Pipelines' }).first().click();
     await page.locator('.runs-table tbody tr', { hasText: 'Release #1' }).locator('[data-status="success"]').waitFor();
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it("shows the latest run of each workflow on its component's catalog page, live, linking to the run", async () => {
+    const api = (method: string, target: string, body: unknown) =>
+      fetch(`${server.url}/api${target}`, { method, headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // The component's descriptor is in the hosted repository, registered by its URL: what catalog:register does after publish:plinth.
+    // Its second component names a repository without runs by the plinth.dev/repository annotation.
+    expect((await api('POST', '/repositories', { name: 'shop-docs' })).status).toBe(201);
+    await pushFiles(`${server.url}/git/default/shop.git`, server.adminToken, {
+      'catalog-info.yaml': `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: shop
+spec:
+  type: service
+  lifecycle: production
+  owner: team-shop
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: shop-docs
+  annotations:
+    plinth.dev/repository: default/shop-docs
+spec:
+  type: documentation
+  lifecycle: production
+  owner: team-shop
+`,
+    });
+    expect((await api('POST', '/catalog/locations', { type: 'url', target: `${server.url}/git/default/shop.git/blob/main/catalog-info.yaml` })).status).toBe(201);
+
+    const { context, page, errors } = await openSignedInPage(browser, server);
+    await page.goto(`${server.url}/catalog/default/component/shop`);
+    const card = page.locator('section.entity-pipelines');
+    await card.getByRole('heading', { name: 'Pipelines' }).waitFor();
+    const row = card.locator('tbody tr');
+    await row.locator('[data-status="success"]', { hasText: 'Success' }).waitFor();
+    expect(await row.count()).toBe(1);
+    expect(await row.locator('th').innerText()).toBe('Release #1');
+    expect(await row.locator('td.mono').first().innerText()).toBe('main');
+    expect(await row.locator('td.mono').nth(1).innerText()).toMatch(/^[0-9a-f]{7}$/);
+
+    // A new run shows up while it runs and when it ends, without a reload.
+    const dispatched = await api('POST', '/pipelines/dispatch', { repository: 'default/shop', workflow: 'release.yml', inputs: { version: '2.6.0' } });
+    expect(dispatched.status).toBe(201);
+    const { id } = (await dispatched.json()) as { id: number };
+    await card.locator(`tr[data-run-id="${id}"] [data-status="in_progress"]`).waitFor();
+    expect(await row.count()).toBe(1);
+    await page.screenshot({ path: path.join(screenshotDir, 'entity-pipelines-live.png'), fullPage: true });
+    await card.locator(`tr[data-run-id="${id}"] [data-status="success"]`).waitFor();
+
+    await card.getByRole('link', { name: 'Release #2' }).click();
+    await page.waitForURL(new RegExp(`/pipelines/runs/${id}$`));
+    await page.locator('.page__header .run-status[data-status="success"]').waitFor();
+
+    await page.goto(`${server.url}/catalog/default/component/shop-docs`);
+    await page.locator('section.entity-pipelines', { hasText: 'No pipeline runs yet' }).waitFor();
     expect(errors).toEqual([]);
     await context.close();
   }, 120_000);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PipelineJob } from '../../web/src/api/pipelines.js';
+import type { Entity, EntityStatus } from '../../web/src/api/types.js';
+import { repositoryCandidateOf } from '../../web/src/pages/catalog/entity-pipelines.js';
 import { parseAnsi } from '../../web/src/pages/pipelines/ansi.js';
 import { layoutJobGraph } from '../../web/src/pages/pipelines/job-graph.js';
 import { renderSummary } from '../../web/src/pages/pipelines/markdown.js';
@@ -32,6 +34,8 @@ const job = (key: string, needs: string[], conclusion: PipelineJob['conclusion']
   runsOn: [],
   status: 'completed',
   conclusion,
+  concurrencyGroup: null,
+  waitingFor: null,
   runner: null,
   steps: [],
   annotations: [],
@@ -72,5 +76,30 @@ describe('run page helpers', () => {
     expect(statusOf({ status: 'in_progress', conclusion: 'cancelled' })).toBe('cancelled');
     expect(statusOf({ status: 'completed', conclusion: 'failure' })).toBe('failure');
     expect(formatDuration('2026-01-01T00:00:00Z', '2026-01-01T00:01:05Z')).toBe('1m 05s');
+  });
+});
+
+describe("a catalog entity's Plinth-hosted repository (its Pipelines card)", () => {
+  const component = (annotations: Record<string, string> = {}): Entity => ({ kind: 'Component', metadata: { name: 'shop', annotations }, spec: { type: 'service' } });
+  const readFrom = (file: string | null): EntityStatus => ({ orphan: false, source: 'location:1', location: null, file, line: 1, problems: [] });
+
+  it('is the plinth.dev/repository annotation first', () => {
+    expect(repositoryCandidateOf(component({ 'plinth.dev/repository': ' default/shop ' }), readFrom('https://plinth.example/git/other/repo.git/blob/main/catalog-info.yaml'))).toEqual({ namespace: 'default', name: 'shop' });
+    // Not <namespace>/<name>: the URLs are tried instead.
+    expect(repositoryCandidateOf(component({ 'plinth.dev/repository': 'shop' }), readFrom(null))).toBeUndefined();
+  });
+
+  it('else a Plinth git URL: Backstage source annotations, then the descriptor file the catalog read (where catalog:register points after publish:plinth)', () => {
+    const source = 'url:https://plinth.example/base/git/team/api.git/tree/main/';
+    expect(repositoryCandidateOf(component({ 'backstage.io/source-location': source }), readFrom(null))).toEqual({ namespace: 'team', name: 'api', url: 'https://plinth.example/base/git/team/api.git/tree/main/' });
+    const file = 'http://127.0.0.1:7007/git/default/shop.git/blob/main/catalog-info.yaml';
+    expect(repositoryCandidateOf(component(), readFrom(file))).toEqual({ namespace: 'default', name: 'shop', url: file });
+    expect(repositoryCandidateOf(component({ 'backstage.io/managed-by-location': `url:${file}` }), undefined)).toEqual({ namespace: 'default', name: 'shop', url: file });
+  });
+
+  it('is nothing for files and other forges', () => {
+    expect(repositoryCandidateOf(component(), readFrom('/srv/catalog/catalog-info.yaml'))).toBeUndefined();
+    expect(repositoryCandidateOf(component({ 'backstage.io/source-location': 'url:https://github.com/acme/shop/tree/main/' }), readFrom('https://github.com/acme/shop/blob/main/catalog-info.yaml'))).toBeUndefined();
+    expect(repositoryCandidateOf(component(), undefined)).toBeUndefined();
   });
 });

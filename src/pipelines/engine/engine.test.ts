@@ -53,6 +53,13 @@ describe('parser adapter', () => {
     expect(isPlinthError(error) && error.code).toBe('PIPELINE_WORKFLOW_INVALID');
     expect(isPlinthError(error) && error.location).toMatchObject({ file: 'ci.yml', line: 6 });
   });
+
+  it("turns GitHub's reserved '__' job id into a warning of that job, while a '__' step id (Plinth's own step keys) stays an error", async () => {
+    const workflow = await parseWorkflowFile('on: push\njobs:\n  __deploy:\n    runs-on: x\n    steps:\n      - run: echo hi\n', 'ci.yml');
+    expect(workflow.warnings).toEqual([{ jobId: '__deploy', location: { file: 'ci.yml', line: 3, column: 3 }, message: "job id '__deploy' starts with '__': GitHub reserves such ids and may reject this workflow" }]);
+    const error = await parseWorkflowFile('on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - id: __run_0\n        run: echo hi\n', 'ci.yml').catch((e: unknown) => e);
+    expect(isPlinthError(error) && error.message).toMatch(/IDs starting with '__' are reserved/);
+  });
 });
 
 describe('expressions and triggers', () => {

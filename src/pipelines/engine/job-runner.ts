@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isPlinthError } from '../../core/errors.js';
+import { formatLocation, isPlinthError } from '../../core/errors.js';
 import { githubContext, needsContext, withAllContexts, type Conclusion, type JobEvaluationContext, type NeedsResults, type WorkflowEvent } from './context.js';
 import { Masker, parseEnvironmentFile, parseWorkflowCommand } from './commands.js';
 import { evaluateCondition, evaluateString, evaluateTemplate, toText, type StatusFacts } from './expressions.js';
@@ -873,6 +873,12 @@ export async function runJob(run: JobToRun, ctx: RunJobContext): Promise<JobResu
     log(state, jobLog, `##[error]${error}`);
     return { conclusion: 'failure', outputs: {}, steps: state.steps, annotations: state.annotations, summary: state.summary.join('\n'), error };
   };
+  // What the workflow file's check found about this job and let run (a reserved id): its first annotations.
+  for (const warning of run.workflow.warnings.filter((w) => w.jobId === job.id)) {
+    const { file, line, column } = warning.location;
+    state.annotations.push({ level: 'warning', message: warning.message, file, line, column });
+    log(state, jobLog, `##[warning]${formatLocation(warning.location)}${warning.message}`);
+  }
   let timer: NodeJS.Timeout | undefined;
   try {
     await mkdir(ctx.runnerTempDir, { recursive: true });

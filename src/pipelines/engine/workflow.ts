@@ -4,7 +4,7 @@
  * parser's converted model drops what a runner needs (step `with`/`shell`/`working-directory`,
  * job `defaults`, `timeout-minutes`, `continue-on-error`). Expressions stay unevaluated strings.
  */
-import { PlinthError, type ErrorDetail } from '../../core/errors.js';
+import { PlinthError, type ErrorDetail, type ErrorLocation } from '../../core/errors.js';
 import { parseYamlDocuments } from '../../core/yaml.js';
 import { validateWorkflowText } from './actions-parser.js';
 
@@ -89,6 +89,13 @@ export interface WorkflowTriggers {
   events: string[];
 }
 
+/** Something GitHub rejects that Plinth (like act) runs anyway: a warning annotation of the job it is about. */
+export interface WorkflowWarning {
+  jobId: string;
+  message: string;
+  location: ErrorLocation;
+}
+
 export interface ParsedWorkflow {
   /** The file name as given (repository-relative path). */
   file: string;
@@ -100,6 +107,7 @@ export interface ParsedWorkflow {
   runName?: string;
   /** Jobs in file order. */
   jobs: WorkflowJob[];
+  warnings: WorkflowWarning[];
 }
 
 type Raw = Record<string, unknown>;
@@ -115,13 +123,22 @@ const optionalString = (value: unknown): string | undefined => (value === undefi
  */
 export async function parseWorkflowFile(text: string, fileName: string): Promise<ParsedWorkflow> {
   const problems = await validateWorkflowText(text, fileName);
-  const details: ErrorDetail[] = problems.map((problem) => ({
-    message: problem.message,
-    location: { file: fileName, line: problem.line, column: problem.column },
-  }));
   const [document] = parseYamlDocuments(text, fileName, 'PIPELINE_WORKFLOW_INVALID');
   const raw = asRecord(document?.value);
   const jobsRaw = asRecord(raw.jobs);
+  // GitHub's parser rejects job ids starting with '__' (reserved for its own ids); act runs such
+  // workflows, and so does Plinth, warning that GitHub may not.
+  const reservedJobIds = Object.keys(jobsRaw)
+    .filter((id) => id.startsWith('__'))
+    .map((id) => ({ id, location: document?.locate(['jobs', id], 'key') }));
+  const warnings: WorkflowWarning[] = [];
+  const details: ErrorDetail[] = [];
+  for (const problem of problems) {
+    const location = { file: fileName, line: problem.line, column: problem.column };
+    const reserved = problem.message.includes("IDs starting with '__' are reserved") ? reservedJobIds.find((job) => job.location?.line === problem.line && job.location?.column === problem.column) : undefined;
+    if (reserved) warnings.push({ jobId: reserved.id, location, message: `job id '${reserved.id}' starts with '__': GitHub reserves such ids and may reject this workflow` });
+    else details.push({ message: problem.message, location });
+  }
   // Checks GitHub makes at run time; reported here so a bad file never starts a run.
   for (const [jobId, jobValue] of Object.entries(jobsRaw)) {
     const job = asRecord(jobValue);
@@ -150,6 +167,7 @@ export async function parseWorkflowFile(text: string, fileName: string): Promise
     defaults: readDefaults(raw.defaults),
     concurrency: raw.concurrency,
     jobs: Object.entries(jobsRaw).map(([id, value]) => readJob(id, asRecord(value))),
+    warnings,
   };
 }
 

@@ -1,11 +1,12 @@
 import { api, buildUrl } from './client.js';
-import type { Annotation, JobView, RunDetails as ServerRunDetails, RunView, StepView } from '../../../src/pipelines/model.js';
+import type { Annotation, CommitStatusView, JobView, RunDetails as ServerRunDetails, RunView, StepView } from '../../../src/pipelines/model.js';
 import type { Conclusion, JobStatus, RunStatus } from '../../../src/pipelines/tables.js';
 
 export type { Annotation, Conclusion, JobStatus, RunStatus };
 export type PipelineRun = RunView;
 export type PipelineStep = StepView;
 export type PipelineJob = JobView;
+export type CommitStatus = CommitStatusView;
 
 export interface Artifact {
   name: string;
@@ -62,6 +63,8 @@ export const rerunRun = (id: number, failedOnly: boolean) => api.post<PipelineRu
 export const listWorkflows = (repository: string, ref: string | undefined, signal?: AbortSignal) => api.get<{ items: WorkflowSummary[] }>('/pipelines/workflows', { query: { repository, ref }, signal });
 export const dispatchWorkflow = (body: { repository: string; workflow: string; ref?: string; inputs: Record<string, string | number | boolean> }) => api.post<PipelineRun>('/pipelines/dispatch', body);
 export const listRepositories = (signal?: AbortSignal) => api.get<{ items: Array<{ namespace: string; name: string; defaultBranch: string }> }>('/repositories', { signal });
+/** The latest run of each workflow of a repository on a branch, and their combined state. */
+export const getCommitStatus = (repository: string, branch: string, signal?: AbortSignal) => api.get<CommitStatus>('/pipelines/status', { query: { repository, ref: branch }, signal });
 export const artifactUrl = (runId: number, name: string) => buildUrl(`/pipelines/runs/${runId}/artifacts/${encodeURIComponent(name)}`);
 
 /**

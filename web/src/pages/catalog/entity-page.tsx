@@ -14,6 +14,7 @@ import { Page } from '../../components/page.js';
 import { ApiDefinition } from './api-definition.js';
 import { EntityOverview, StatusBanners } from './entity-overview.js';
 import { GroupSections, UserSections } from './entity-people.js';
+import { EntityPipelines } from './entity-pipelines.js';
 import { RelationsList } from './entity-relations.js';
 import { EntitySource } from './entity-source.js';
 import { RelationsGraph } from './relations-graph.js';
@@ -161,6 +162,8 @@ function EntityView({ entity, status, statusError, name, actor, reload }: { enti
           <RelationsList entity={entity} />
         </div>
       )}
+
+      {kind === 'component' && <EntityPipelines entity={entity} status={status} />}
 
       <RelationsGraph entityRef={ref} relationsKey={relationsKey} />
 

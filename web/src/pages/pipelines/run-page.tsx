@@ -220,7 +220,8 @@ function JobPanel({ job, lines, live }: { job: PipelineJob; lines: LogLine[]; li
       <div className="section-header">
         <h2 id={`job-${job.id}-title`}>{job.name}</h2>
         <span className="muted small">
-          {statusOf(job).replace('_', ' ')} · {formatDuration(job.startedAt, job.completedAt)}
+          {statusOf(job).replace('_', ' ')}
+          {job.waitingFor ? ` for ${job.waitingFor}` : ''} · {formatDuration(job.startedAt, job.completedAt)}
           {job.runner ? ` · on ${job.runner}` : ''}
           {job.runsOn.length ? ` · runs-on ${job.runsOn.join(', ')}` : ''}
         </span>

@@ -28,10 +28,27 @@ export function statusOf(item: { status: RunStatus | JobStatus; conclusion: Conc
   return item.status === 'completed' ? (item.conclusion ?? 'completed') : item.status === 'in_progress' && item.conclusion === 'cancelled' ? 'cancelled' : item.status;
 }
 
+/** A glyph per state, so a status reads at a glance in lists; the label next to it carries the meaning. */
+const GLYPHS: Record<string, string> = {
+  success: '✓',
+  failure: '✗',
+  cancelled: '⊘',
+  skipped: '⤼',
+  queued: '○',
+  pending: '○',
+  waiting: '○',
+  in_progress: '●',
+};
+
 export function RunStatusBadge({ item }: { item: { status: RunStatus | JobStatus; conclusion: Conclusion | null } }) {
   const status = statusOf(item);
   return (
     <span className={`badge ${TONES[status] ?? 'badge--neutral'} run-status run-status--${status}`} data-status={status}>
+      {GLYPHS[status] && (
+        <span className="run-status__icon" aria-hidden="true">
+          {GLYPHS[status]}
+        </span>
+      )}
       {LABELS[status] ?? status}
     </span>
   );
