@@ -134,8 +134,11 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
   const backwards = Boolean(cursor.before);
   const ascending = (order.order === 'asc') !== backwards;
   const anchor = cursor.after ?? cursor.before;
-  // The page's ids in order first, bodies after: the sort never carries the bodies. A first page
-  // counts its matches in the same statement; a page after a cursor counts them separately.
+  // The page's ids in order first, bodies after: the sort never carries the bodies. A full-text
+  // page reads every match to sort it anyway, so it counts them in the same statement; otherwise
+  // the count is its own: a count alone is answered from an index, and the page stops after limit
+  // rows of the order's index (`count(*) over ()` would make it read and sort every match).
+  const countInPage = terms.length > 0 && !anchor;
   let page = base().select(['e.id', 'e.ref']).select(sortKey.as('sort_key'));
   if (anchor) {
     const [value, id] = anchor;
@@ -144,7 +147,7 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
   }
   const direction = ascending ? 'asc' : 'desc';
   const rows = await page
-    .$if(!anchor, (q) => q.select(sql<number>`count(*) over ()`.as('total')))
+    .$if(countInPage, (q) => q.select(sql<number>`count(*) over ()`.as('total')))
     .orderBy(orderKey, direction)
     .orderBy('e.id', direction)
     .limit(query.limit + 1)
@@ -153,7 +156,9 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
   const pageRows = rows.slice(0, query.limit);
   if (backwards) pageRows.reverse();
 
-  const total = anchor ? Number((await base().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n) : Number((rows[0] as { total?: number } | undefined)?.total ?? 0);
+  const total = countInPage
+    ? Number((rows[0] as { total?: number } | undefined)?.total ?? 0)
+    : Number((await base().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const items = await hydrateByIds(db, pageRows, query.fields);
   const first = pageRows[0];
   const last = pageRows[pageRows.length - 1];

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { PlinthError, describeError, formatLocation } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/store.js';
@@ -162,9 +162,7 @@ export class PipelineService {
     // other runs in its groups: those transactions take one lock per repository, always right
     // after their run's and before any job row, so they never deadlock. (SQLite's write
     // transaction serialises everything already.)
-    if (this.deps.store.adapter.name === 'postgres' && (await usesJobConcurrency(row))) {
-      await sql`select pg_advisory_xact_lock(hashtext(${`plinth:pipelines:concurrency:${row.repository}`}))`.execute(trx);
-    }
+    if (await usesJobConcurrency(row)) await this.deps.store.adapter.lockUntilCommit(trx, `plinth:pipelines:concurrency:${row.repository}`);
     return row;
   }
 

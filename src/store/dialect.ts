@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { startCheckpointer } from './sqlite-checkpointer.js';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type ColumnDataType, type ColumnDefinitionBuilder, type RawBuilder, type Transaction } from 'kysely';
 
 type DataTypeExpression = ColumnDataType;
@@ -22,6 +23,11 @@ export interface DialectAdapter {
   readonly autoIncrementType: DataTypeExpression;
   /** Runs fn in a transaction that holds the write lock from its first statement. */
   writeTransaction<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Holds a lock named by key until trx ends, so transactions that change rows of several
+   * parents serialise on it (PostgreSQL advisory lock; SQLite's write lock covers everything).
+   */
+  lockUntilCommit(trx: Kysely<any>, key: string): Promise<void>;
   /** Sends a notification that is delivered when trx commits. */
   notify(db: Kysely<unknown> | Transaction<unknown>, channel: string, payload: string): Promise<void>;
   /** Calls onNotify for every notification on channel until the returned function is called. */
@@ -30,6 +36,12 @@ export interface DialectAdapter {
   /** Creates a full-text index table of (integer id, body text), searched by word prefixes. */
   createFullTextTable(db: Kysely<any>, table: string): Promise<void>;
   insertFullText(db: Kysely<any>, table: string, rows: Array<{ id: number; body: string }>): Promise<void>;
+  /**
+   * Inserts rows of plain values (each an array in the order of columns) inside trx's
+   * transaction: what catalog ingestion writes by the hundred thousand, without building and
+   * compiling a query for each batch.
+   */
+  insertRows(trx: Kysely<any>, table: string, columns: readonly string[], rows: readonly unknown[][]): Promise<void>;
   deleteFullText(db: Kysely<any>, table: string, ids: number[]): Promise<void>;
   /** A subquery of the ids whose body has a word starting with each term (terms: letters and digits only). */
   fullTextMatchingIds(table: string, terms: string[]): RawBuilder<number>;
@@ -46,13 +58,43 @@ export interface OpenedDialect<DB> {
   adapter: DialectAdapter;
 }
 
+/** Rows per prepared multi-row INSERT on SQLite (4 columns: 1,024 of its 32,766 parameters). */
+const ROWS_PER_INSERT = 256;
+const WAL_FALLBACK_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+
 export function openSqlite<DB>(file: string): OpenedDialect<DB> {
   const database = new Database(file);
+  // Big pages for a new file (an existing one keeps its own): a refresh's inserts land all over
+  // the catalog's search and relation indexes, and each commit writes every page it touched to
+  // the log. 64 KiB pages: 100,000 entities ingested in 24 s instead of 31 s (4 KiB); the queue
+  // on SQLite 10 % slower (60k jobs/s instead of 66k).
+  database.pragma('page_size = 65536');
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 10000');
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
+  // Statement journals (multi-row inserts) in memory, not in temporary files.
+  database.pragma('temp_store = MEMORY');
+  const checkpointer = file === ':memory:' ? undefined : startCheckpointer(file);
+  if (checkpointer) {
+    // The checkpointer thread keeps the log short; this is the fallback should it fall behind,
+    // and a log that was reset is cut back to this size.
+    const pageSize = Number(database.pragma('page_size', { simple: true }));
+    database.pragma(`wal_autocheckpoint = ${Math.ceil(WAL_FALLBACK_CHECKPOINT_BYTES / pageSize)}`);
+    database.pragma(`journal_size_limit = ${WAL_FALLBACK_CHECKPOINT_BYTES}`);
+  }
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+  const insertStatements = new Map<string, Database.Statement>();
+  const preparedInsert = (table: string, columns: readonly string[], rowCount: number) => {
+    const key = `${table}(${columns.join(',')})x${rowCount}`;
+    let statement = insertStatements.get(key);
+    if (!statement) {
+      const row = `(${columns.map(() => '?').join(', ')})`;
+      statement = database.prepare(`insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: rowCount }, () => row).join(', ')}`);
+      insertStatements.set(key, statement);
+    }
+    return statement;
+  };
   const adapter: DialectAdapter = {
     name: 'sqlite',
     supportsNotify: false,
@@ -63,18 +105,21 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
     async writeTransaction(kysely, fn) {
       // One connection per process: holding it serialises our own callers, and BEGIN IMMEDIATE
       // takes the file's write lock up front, so a read-then-write never fails with BUSY_SNAPSHOT.
-      return kysely.connection().execute(async (connection) => {
+      const result = await kysely.connection().execute(async (connection) => {
         await sql`begin immediate`.execute(connection);
         try {
-          const result = await fn(connection);
+          const value = await fn(connection);
           await sql`commit`.execute(connection);
-          return result;
+          return value;
         } catch (error) {
           await sql`rollback`.execute(connection);
           throw error;
         }
       });
+      checkpointer?.request();
+      return result;
     },
+    async lockUntilCommit() {},
     async notify() {
       // Other processes on one SQLite file poll; in-process wake-ups go through the store's emitter.
     },
@@ -87,10 +132,17 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
       await sql`create virtual table ${sql.id(table)} using fts5(body, tokenize = 'unicode61')`.execute(kysely);
     },
     async insertFullText(kysely, table, rows) {
-      for (let i = 0; i < rows.length; i += 400) {
-        const chunk = rows.slice(i, i + 400);
-        await sql`insert into ${sql.id(table)} (rowid, body) values ${sql.join(chunk.map((r) => sql`(${r.id}, ${r.body})`))}`.execute(kysely);
-      }
+      await adapter.insertRows(kysely, table, ['rowid', 'body'], rows.map((r) => [r.id, r.body]));
+    },
+    async insertRows(_trx, table, columns, rows) {
+      // Straight on the connection, which the caller's transaction holds (checked: outside one,
+      // these statements would run inside whatever transaction another caller has open).
+      if (!database.inTransaction) throw new Error(`insertRows into ${table} outside a transaction`);
+      const many = preparedInsert(table, columns, ROWS_PER_INSERT);
+      let i = 0;
+      for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) many.run(rows.slice(i, i + ROWS_PER_INSERT).flat());
+      const one = preparedInsert(table, columns, 1);
+      for (; i < rows.length; i++) one.run(rows[i]);
     },
     async deleteFullText(kysely, table, ids) {
       for (let i = 0; i < ids.length; i += 500) await sql`delete from ${sql.id(table)} where rowid in (${sql.join(ids.slice(i, i + 500))})`.execute(kysely);
@@ -98,6 +150,7 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
     fullTextMatchingIds: (table, terms) => sql<number>`select rowid from ${sql.id(table)} where ${sql.id(table)} match ${terms.map((t) => `"${t}"*`).join(' AND ')}`,
     async destroy() {
       await db.destroy();
+      await checkpointer?.close();
     },
   };
   return { db, adapter };
@@ -120,6 +173,9 @@ export function openPostgres<DB>(connectionString: string, options: { maxConnect
     autoIncrementType: 'bigserial',
     autoIncrementPrimaryKey: (column) => column.primaryKey(),
     writeTransaction: (kysely, fn) => kysely.transaction().execute(fn),
+    async lockUntilCommit(trx, key) {
+      await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(trx);
+    },
     async notify(kysely, channel, payload) {
       await sql`select pg_notify(${channel}, ${payload})`.execute(kysely);
     },
@@ -143,9 +199,14 @@ export function openPostgres<DB>(connectionString: string, options: { maxConnect
       await sql`create index ${sql.id(`${table}_tsv`)} on ${sql.id(table)} using gin (tsv)`.execute(kysely);
     },
     async insertFullText(kysely, table, rows) {
-      for (let i = 0; i < rows.length; i += 1000) {
-        const chunk = rows.slice(i, i + 1000);
-        await sql`insert into ${sql.id(table)} (id, body) values ${sql.join(chunk.map((r) => sql`(${r.id}, ${r.body})`))}`.execute(kysely);
+      await adapter.insertRows(kysely, table, ['id', 'body'], rows.map((r) => [r.id, r.body]));
+    },
+    async insertRows(trx, table, columns, rows) {
+      // PostgreSQL takes at most 65,535 parameters per statement.
+      const perStatement = Math.max(1, Math.min(1000, Math.floor(65_535 / columns.length)));
+      for (let i = 0; i < rows.length; i += perStatement) {
+        const chunk = rows.slice(i, i + perStatement);
+        await sql`insert into ${sql.id(table)} (${sql.join(columns.map((c) => sql.id(c)))}) values ${sql.join(chunk.map((row) => sql`(${sql.join(row)})`))}`.execute(trx);
       }
     },
     async deleteFullText(kysely, table, ids) {
