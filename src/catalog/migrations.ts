@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { PlinthMigration } from '../store/migrate.js';
 
 export const CATALOG_FULL_TEXT_TABLE = 'catalog_fts';
@@ -110,6 +111,32 @@ export const catalogMigrations: PlinthMigration[] = [
       await db.schema.dropIndex('catalog_relations_target').execute();
       await db.schema.dropIndex('catalog_relations_source').execute();
       await db.schema.createIndex('catalog_relations_source').on('catalog_relations').columns(['source_ref', 'type', 'target_ref']).execute();
+    },
+  },
+  {
+    // Search rows stored in (entity_id, seq) order: on SQLite the table is that key's B-tree
+    // (WITHOUT ROWID), so a rowid table plus an (entity_id, …) index become one tree, and each row
+    // costs one append and one (key, value) index entry instead of two appends and the entry.
+    // Reading an entity's rows (sort keys, full-text field checks, deletes) is a range of the key.
+    name: '0010-catalog-search-clustered',
+    async up(db, adapter) {
+      await adapter
+        .clusterByPrimaryKey(
+          db.schema
+            .createTable('catalog_search_clustered')
+            .addColumn('entity_id', adapter.bigintType, (c) => c.notNull())
+            .addColumn('seq', 'integer', (c) => c.notNull())
+            .addColumn('key', 'text', (c) => c.notNull())
+            .addColumn('value', 'text')
+            .addColumn('original_value', 'text')
+            .addPrimaryKeyConstraint('catalog_search_pk', ['entity_id', 'seq']),
+        )
+        .execute();
+      await sql`insert into catalog_search_clustered (entity_id, seq, key, value, original_value)
+        select entity_id, row_number() over (partition by entity_id order by key, value), key, value, original_value from catalog_search`.execute(db);
+      await db.schema.dropTable('catalog_search').execute();
+      await db.schema.alterTable('catalog_search_clustered').renameTo('catalog_search').execute();
+      await db.schema.createIndex('catalog_search_key_value').on('catalog_search').columns(['key', 'value', 'original_value', 'entity_id']).execute();
     },
   },
 ];

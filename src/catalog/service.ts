@@ -14,13 +14,13 @@ import {
   createKindRegistry,
   kindDefinitionFromConfig,
   kindDefinitionFromEntity,
-  parseCatalogFile,
   parseCatalogFileWithSubstitutions,
   validateEntity,
   type Entity,
   type KindDefinition,
   type KindRegistry,
 } from './model/index.js';
+import { createCatalogParser, type CatalogParser } from './parsing/parse-pool.js';
 import { readLocation, type LocationContents } from './read-location.js';
 import { applyEntities, deleteEntityRows, type ApplyEntitiesResult, type IncomingEntity } from './write-entities.js';
 import type { CatalogTables, DbLocationRow, DbProblemRow } from './tables.js';
@@ -91,11 +91,18 @@ export class CatalogService {
   private registry: KindRegistry;
   private readonly refreshing = new Map<string, Promise<void>>();
   private readonly configKinds: KindDefinition[];
+  private readonly parser: CatalogParser;
 
   constructor(private readonly deps: CatalogServiceDeps) {
+    this.parser = createCatalogParser(deps.logger);
     this.db = deps.store.db.withTables<CatalogTables>();
     this.configKinds = deps.config.kinds.map((raw, index) => kindDefinitionFromConfig(raw, { field: `catalog.kinds.${index}` }));
     this.registry = createKindRegistry(this.configKinds);
+  }
+
+  /** Stops the parsing thread. */
+  async close(): Promise<void> {
+    await this.parser.close();
   }
 
   kinds(): KindRegistry {
@@ -256,11 +263,12 @@ export class CatalogService {
   private async parseFiles(contents: LocationContents, files: LocationContents['files']) {
     const incoming: IncomingEntity[] = [];
     const errors: Array<Omit<ProblemView, 'kind' | 'locationId'>> = [];
+    // Placeholders are resolved before validation, so what they bring in is checked too: those
+    // files are parsed here, where their relative files can be read; the others on the parser's thread.
+    const plain = files.filter((file) => !SUBSTITUTION_PATTERN.test(file.content));
+    const parsedPlain = new Map(plain.length ? (await this.parser.parse(plain, this.registry)).map((parsed, index) => [plain[index]!.path, parsed]) : []);
     for (const file of files) {
-      // Placeholders are resolved before validation, so what they bring in is checked too.
-      const parsed = SUBSTITUTION_PATTERN.test(file.content)
-        ? await parseCatalogFileWithSubstitutions(file.content, file.path, this.registry, (relative) => contents.readRelative(file.path, relative))
-        : parseCatalogFile(file.content, file.path, this.registry);
+      const parsed = parsedPlain.get(file.path) ?? (await parseCatalogFileWithSubstitutions(file.content, file.path, this.registry, (relative) => contents.readRelative(file.path, relative)));
       for (const error of parsed.errors) {
         errors.push({ entityRef: null, file: file.path, line: error.location.line ?? null, column: error.location.column ?? null, rule: error.rule, message: error.message });
       }

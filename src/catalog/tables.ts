@@ -71,6 +71,8 @@ export interface DbRelationRow {
 
 export interface DbSearchRow {
   entity_id: number;
+  /** The row's place among its entity's rows: with entity_id, the key the table is stored by. */
+  seq: number;
   key: string;
   /** Lower-cased, for filters. */
   value: string | null;

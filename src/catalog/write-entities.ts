@@ -171,9 +171,9 @@ export async function applyEntities(db: Kysely<CatalogTables>, adapter: DialectA
 
 /** Writes relations, search rows and full-text rows for entities just stored. */
 async function deriveFrom(db: Kysely<CatalogTables>, adapter: DialectAdapter, registry: KindRegistry, stored: Array<{ id: number; item: IncomingEntity }>): Promise<void> {
-  // Rows as [source_ref, type, target_ref, origin_id] and [entity_id, key, value, original_value].
+  // Rows as [source_ref, type, target_ref, origin_id] and [entity_id, seq, key, value, original_value].
   const relations: Array<[string, string, string, number]> = [];
-  const search: Array<[number, string, string | null, string | null]> = [];
+  const search: Array<[number, number, string, string | null, string | null]> = [];
   const text: Array<{ id: number; body: string }> = [];
   for (const { id, item } of stored) {
     const ref = entityRefOf(item.entity).toLowerCase();
@@ -183,15 +183,15 @@ async function deriveFrom(db: Kysely<CatalogTables>, adapter: DialectAdapter, re
       relations.push([source, r.type, r.target.toLowerCase(), id]);
       if (source === ref) own.push(r);
     }
-    for (const row of buildSearchRows(item.entity, own)) search.push([id, row.key, row.value, row.original_value]);
+    buildSearchRows(item.entity, own).forEach((row, seq) => search.push([id, seq, row.key, row.value, row.original_value]));
     text.push({ id, body: fullTextOf(item.entity) });
   }
   // Sorted by the leading columns of their main index so that consecutive rows land on
   // neighbouring index pages (about 7 % faster ingestion on SQLite at 100,000 entities).
   relations.sort((a, b) => compare(a[0], b[0]) || compare(a[1], b[1]));
-  search.sort((a, b) => compare(a[1], b[1]) || compare(a[2], b[2]));
+  search.sort((a, b) => compare(a[2], b[2]) || compare(a[3], b[3]));
   await adapter.insertRows(db, 'catalog_relations', ['source_ref', 'type', 'target_ref', 'origin_id'], relations);
-  await adapter.insertRows(db, 'catalog_search', ['entity_id', 'key', 'value', 'original_value'], search);
+  await adapter.insertRows(db, 'catalog_search', ['entity_id', 'seq', 'key', 'value', 'original_value'], search);
   await adapter.insertFullText(db, CATALOG_FULL_TEXT_TABLE, text);
 }
 

@@ -165,6 +165,7 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     jobObservers: [],
     close: async () => {
       await environments.close();
+      await catalog.close();
       await store.destroy();
     },
   };

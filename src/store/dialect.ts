@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { startCheckpointer } from './sqlite-checkpointer.js';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type ColumnDataType, type ColumnDefinitionBuilder, type RawBuilder, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type ColumnDataType, type ColumnDefinitionBuilder, type CreateTableBuilder, type RawBuilder, type Transaction } from 'kysely';
 
 type DataTypeExpression = ColumnDataType;
 
@@ -21,6 +21,12 @@ export interface DialectAdapter {
   /** Adds an auto-incrementing 64-bit primary key column. */
   autoIncrementPrimaryKey(column: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   readonly autoIncrementType: DataTypeExpression;
+  /**
+   * Stores a table in its primary key's order where the database can (SQLite: WITHOUT ROWID), so
+   * rows read and deleted by the key's leading column need no second index. PostgreSQL keeps a
+   * heap and the key's index.
+   */
+  clusterByPrimaryKey<T extends string, C extends string>(table: CreateTableBuilder<T, C>): CreateTableBuilder<T, C>;
   /** Runs fn in a transaction that holds the write lock from its first statement. */
   writeTransaction<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T>;
   /**
@@ -102,6 +108,7 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
     bigintType: 'integer',
     autoIncrementType: 'integer',
     autoIncrementPrimaryKey: (column) => column.primaryKey().autoIncrement(),
+    clusterByPrimaryKey: (table) => table.modifyEnd(sql`without rowid`),
     async writeTransaction(kysely, fn) {
       // One connection per process: holding it serialises our own callers, and BEGIN IMMEDIATE
       // takes the file's write lock up front, so a read-then-write never fails with BUSY_SNAPSHOT.
@@ -172,6 +179,7 @@ export function openPostgres<DB>(connectionString: string, options: { maxConnect
     bigintType: 'bigint',
     autoIncrementType: 'bigserial',
     autoIncrementPrimaryKey: (column) => column.primaryKey(),
+    clusterByPrimaryKey: (table) => table,
     writeTransaction: (kysely, fn) => kysely.transaction().execute(fn),
     async lockUntilCommit(trx, key) {
       await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(trx);
