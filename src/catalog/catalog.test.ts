@@ -215,6 +215,10 @@ describe.each(testDatabases)('catalog on $name', (database) => {
     expect(full.status).toBe(200);
     expect(full.body.added).toBe(1);
     expect((await call('GET', '/entities/by-name/user/default/zed')).body.relations).toEqual([{ type: 'memberOf', targetRef: 'group:default/team-a' }]);
+    // A ref listed twice states one relation.
+    const twice = await call('POST', '/providers/hr-sync/entities', { type: 'delta', entities: [{ apiVersion: 'backstage.io/v1alpha1', kind: 'User', metadata: { name: 'amy' }, spec: { memberOf: ['team-a', 'Team-A'] } }] });
+    expect(twice.body.added).toBe(1);
+    expect((await call('GET', '/entities/by-name/user/default/amy')).body.relations).toEqual([{ type: 'memberOf', targetRef: 'group:default/team-a' }]);
     const delta = await call('POST', '/providers/hr-sync/entities', { type: 'delta', entities: [], removed: ['user:default/zed'] });
     expect(delta.body.deleted).toBe(1);
     const invalid = await call('POST', '/providers/hr-sync/entities', { type: 'full', entities: [{ apiVersion: 'backstage.io/v1alpha1', kind: 'User', metadata: { name: 'no spaces allowed' } }] });
