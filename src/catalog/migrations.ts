@@ -1,7 +1,11 @@
 import { sql } from 'kysely';
 import type { PlinthMigration } from '../store/migrate.js';
+import type { Entity } from './model/index.js';
 
 export const CATALOG_FULL_TEXT_TABLE = 'catalog_fts';
+/** The entity fields full-text search reads, one column each (a search may keep to some). */
+export const CATALOG_FULL_TEXT_FIELDS = { name: 'metadata.name', title: 'metadata.title', description: 'metadata.description', tags: 'metadata.tags' } as const;
+export const CATALOG_FULL_TEXT_COLUMNS = Object.keys(CATALOG_FULL_TEXT_FIELDS);
 
 export const catalogMigrations: PlinthMigration[] = [
   {
@@ -87,7 +91,7 @@ export const catalogMigrations: PlinthMigration[] = [
         .execute();
       await db.schema.createIndex('catalog_problems_location').on('catalog_problems').column('location_id').execute();
       await db.schema.createIndex('catalog_problems_entity').on('catalog_problems').column('entity_ref').execute();
-      await adapter.createFullTextTable(db, CATALOG_FULL_TEXT_TABLE);
+      await adapter.createFullTextTable(db, CATALOG_FULL_TEXT_TABLE, ['body']);
     },
   },
   {
@@ -139,4 +143,28 @@ export const catalogMigrations: PlinthMigration[] = [
       await db.schema.createIndex('catalog_search_key_value').on('catalog_search').columns(['key', 'value', 'original_value', 'entity_id']).execute();
     },
   },
+  {
+    // Full text in one column per field (name, title, description, tags), so a search limited to
+    // some fields (fullTextFilterFields) is an index lookup: on PostgreSQL, 100,000 entities, a
+    // search in name and title had to check the fields of every entity matching in any (5,567 for
+    // one word) and took 75–120 ms.
+    name: '0011-catalog-full-text-fields',
+    async up(db, adapter) {
+      await db.schema.dropTable(CATALOG_FULL_TEXT_TABLE).execute();
+      await adapter.createFullTextTable(db, CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS);
+      for (let after = 0; ; ) {
+        const rows = await sql<{ id: number; body: string }>`select id, body from catalog_entities where id > ${after} order by id limit 2000`.execute(db);
+        if (rows.rows.length === 0) break;
+        await adapter.insertFullText(db, CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS, rows.rows.map((row) => ({ id: Number(row.id), texts: fullTextOf(JSON.parse(row.body) as Entity) })));
+        after = Number(rows.rows.at(-1)!.id);
+      }
+    },
+  },
 ];
+
+/** The texts of an entity's full-text columns, in CATALOG_FULL_TEXT_COLUMNS order. */
+export function fullTextOf(entity: Entity): string[] {
+  const { name, title, description, tags } = entity.metadata;
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  return [text(name), text(title), text(description), (tags ?? []).filter((tag) => typeof tag === 'string').join(' ')];
+}

@@ -2,7 +2,9 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import { PlinthError } from '../core/errors.js';
 import { fullTextTerms, type DialectAdapter } from '../store/dialect.js';
 import { parseEntityRef, stringifyEntityRef, type Entity, type EntityRelation } from './model/index.js';
-import { CATALOG_FULL_TEXT_TABLE } from './migrations.js';
+import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_FIELDS, CATALOG_FULL_TEXT_TABLE } from './migrations.js';
+
+const FULL_TEXT_COLUMN_OF_FIELD = new Map<string, string>(Object.entries(CATALOG_FULL_TEXT_FIELDS).map(([column, field]) => [field, column]));
 import type { CatalogTables } from './tables.js';
 
 /** Backstage's filter: `filter` params are OR'd; within one, `key=value` pairs are AND'd (same key: any of its values). */
@@ -108,8 +110,11 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
   const base = () => {
     let q = db.selectFrom('catalog_entities as e');
     if (query.filter.length) q = q.where((eb) => filterExpression(eb as unknown as EntitiesBuilder, query.filter));
-    if (terms.length) q = q.where('e.id', 'in', sql<number>`(${adapter.fullTextMatchingIds(CATALOG_FULL_TEXT_TABLE, terms)})`);
     const fields = query.fullTextFilterFields;
+    // Fields with a full-text column of their own narrow the index lookup itself.
+    const within = fields?.length ? fields.map((field) => FULL_TEXT_COLUMN_OF_FIELD.get(field.toLowerCase())) : undefined;
+    const columns = within?.every((column) => column !== undefined) ? (within as string[]) : undefined;
+    if (terms.length) q = q.where('e.id', 'in', sql<number>`(${adapter.fullTextMatchingIds(CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS, terms, columns)})`);
     if (terms.length && fields?.length) {
       // The full-text index finds candidates fast; the named fields must then hold the term.
       const pattern = `%${query.fullTextFilterTerm!.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

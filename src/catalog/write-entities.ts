@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DialectAdapter } from '../store/dialect.js';
 import { entityRefOf, relationsOf, type Entity, type KindRegistry } from './model/index.js';
-import { CATALOG_FULL_TEXT_TABLE } from './migrations.js';
+import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_TABLE, fullTextOf } from './migrations.js';
 import type { CatalogTables } from './tables.js';
 
 /** An entity as a source emits it, with where it came from. */
@@ -174,7 +174,7 @@ async function deriveFrom(db: Kysely<CatalogTables>, adapter: DialectAdapter, re
   // Rows as [source_ref, type, target_ref, origin_id] and [entity_id, seq, key, value, original_value].
   const relations: Array<[string, string, string, number]> = [];
   const search: Array<[number, number, string, string | null, string | null]> = [];
-  const text: Array<{ id: number; body: string }> = [];
+  const text: Array<{ id: number; texts: string[] }> = [];
   for (const { id, item } of stored) {
     const ref = entityRefOf(item.entity).toLowerCase();
     const own: Array<{ type: string; target: string }> = [];
@@ -184,7 +184,7 @@ async function deriveFrom(db: Kysely<CatalogTables>, adapter: DialectAdapter, re
       if (source === ref) own.push(r);
     }
     buildSearchRows(item.entity, own).forEach((row, seq) => search.push([id, seq, row.key, row.value, row.original_value]));
-    text.push({ id, body: fullTextOf(item.entity) });
+    text.push({ id, texts: fullTextOf(item.entity) });
   }
   // Sorted by the leading columns of their main index so that consecutive rows land on
   // neighbouring index pages (about 7 % faster ingestion on SQLite at 100,000 entities).
@@ -192,7 +192,7 @@ async function deriveFrom(db: Kysely<CatalogTables>, adapter: DialectAdapter, re
   search.sort((a, b) => compare(a[2], b[2]) || compare(a[3], b[3]));
   await adapter.insertRows(db, 'catalog_relations', ['source_ref', 'type', 'target_ref', 'origin_id'], relations);
   await adapter.insertRows(db, 'catalog_search', ['entity_id', 'seq', 'key', 'value', 'original_value'], search);
-  await adapter.insertFullText(db, CATALOG_FULL_TEXT_TABLE, text);
+  await adapter.insertFullText(db, CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS, text);
 }
 
 /** Removes relations, search and full-text rows derived from these entities. */
@@ -251,9 +251,4 @@ export function buildSearchRows(entity: Entity, outgoing: Array<{ type: string; 
   walk('', { ...rest, metadata: { namespace: 'default', ...entity.metadata } });
   for (const r of outgoing) push(`relations.${r.type.toLowerCase()}`, r.target);
   return rows;
-}
-
-function fullTextOf(entity: Entity): string {
-  const { name, title, description, tags } = entity.metadata;
-  return [name, title, description, ...(tags ?? [])].filter((v) => typeof v === 'string').join(' ');
 }

@@ -39,9 +39,13 @@ export interface DialectAdapter {
   /** Calls onNotify for every notification on channel until the returned function is called. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   isUniqueViolation(error: unknown): boolean;
-  /** Creates a full-text index table of (integer id, body text), searched by word prefixes. */
-  createFullTextTable(db: Kysely<any>, table: string): Promise<void>;
-  insertFullText(db: Kysely<any>, table: string, rows: Array<{ id: number; body: string }>): Promise<void>;
+  /**
+   * Creates a full-text index table of an integer id and up to four text columns (FTS5 columns;
+   * tsvector weights A–D), searched by word prefixes in all columns or in some.
+   */
+  createFullTextTable(db: Kysely<any>, table: string, columns: readonly string[]): Promise<void>;
+  /** Rows of the id and one text per column, in the order of the table's columns. */
+  insertFullText(db: Kysely<any>, table: string, columns: readonly string[], rows: Array<{ id: number; texts: string[] }>): Promise<void>;
   /**
    * Inserts rows of plain values (each an array in the order of columns) inside trx's
    * transaction: what catalog ingestion writes by the hundred thousand, without building and
@@ -49,8 +53,11 @@ export interface DialectAdapter {
    */
   insertRows(trx: Kysely<any>, table: string, columns: readonly string[], rows: readonly unknown[][]): Promise<void>;
   deleteFullText(db: Kysely<any>, table: string, ids: number[]): Promise<void>;
-  /** A subquery of the ids whose body has a word starting with each term (terms: letters and digits only). */
-  fullTextMatchingIds(table: string, terms: string[]): RawBuilder<number>;
+  /**
+   * A subquery of the ids with a word starting with each term (terms: letters and digits only),
+   * in the columns named by `within` (some of the table's `columns`) or in any.
+   */
+  fullTextMatchingIds(table: string, columns: readonly string[], terms: string[], within?: readonly string[]): RawBuilder<number>;
   destroy(): Promise<void>;
 }
 
@@ -67,6 +74,8 @@ export interface OpenedDialect<DB> {
 /** Rows per prepared multi-row INSERT on SQLite (4 columns: 1,024 of its 32,766 parameters). */
 const ROWS_PER_INSERT = 256;
 const WAL_FALLBACK_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+/** A PostgreSQL full-text table's column n has weight n: at most four columns. */
+const TSVECTOR_WEIGHTS = ['A', 'B', 'C', 'D'];
 
 export function openSqlite<DB>(file: string): OpenedDialect<DB> {
   const database = new Database(file);
@@ -134,27 +143,35 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
       return async () => {};
     },
     isUniqueViolation: (error) => (error as { code?: string })?.code?.startsWith('SQLITE_CONSTRAINT') === true,
-    async createFullTextTable(kysely, table) {
+    async createFullTextTable(kysely, table, columns) {
       // FTS5 keyed by rowid (the entity's integer id), so deletes are index lookups.
-      await sql`create virtual table ${sql.id(table)} using fts5(body, tokenize = 'unicode61')`.execute(kysely);
+      await sql`create virtual table ${sql.id(table)} using fts5(${sql.join(columns.map((c) => sql.id(c)))}, tokenize = 'unicode61')`.execute(kysely);
     },
-    async insertFullText(kysely, table, rows) {
-      await adapter.insertRows(kysely, table, ['rowid', 'body'], rows.map((r) => [r.id, r.body]));
+    async insertFullText(kysely, table, columns, rows) {
+      await adapter.insertRows(kysely, table, ['rowid', ...columns], rows.map((r) => [r.id, ...r.texts]));
     },
     async insertRows(_trx, table, columns, rows) {
-      // Straight on the connection, which the caller's transaction holds (checked: outside one,
-      // these statements would run inside whatever transaction another caller has open).
-      if (!database.inTransaction) throw new Error(`insertRows into ${table} outside a transaction`);
-      const many = preparedInsert(table, columns, ROWS_PER_INSERT);
-      let i = 0;
-      for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) many.run(rows.slice(i, i + ROWS_PER_INSERT).flat());
-      const one = preparedInsert(table, columns, 1);
-      for (; i < rows.length; i++) one.run(rows[i]);
+      // Straight on the connection, which the caller's transaction holds; synchronous, so nothing
+      // else runs in between. With no transaction open (a migration), in one of its own.
+      const insertAll = () => {
+        const many = preparedInsert(table, columns, ROWS_PER_INSERT);
+        let i = 0;
+        for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) many.run(rows.slice(i, i + ROWS_PER_INSERT).flat());
+        const one = preparedInsert(table, columns, 1);
+        for (; i < rows.length; i++) one.run(rows[i]);
+      };
+      if (database.inTransaction) insertAll();
+      else database.transaction(insertAll)();
     },
     async deleteFullText(kysely, table, ids) {
       for (let i = 0; i < ids.length; i += 500) await sql`delete from ${sql.id(table)} where rowid in (${sql.join(ids.slice(i, i + 500))})`.execute(kysely);
     },
-    fullTextMatchingIds: (table, terms) => sql<number>`select rowid from ${sql.id(table)} where ${sql.id(table)} match ${terms.map((t) => `"${t}"*`).join(' AND ')}`,
+    fullTextMatchingIds: (table, _columns, terms, within) => {
+      const all = terms.map((t) => `"${t}"*`).join(' AND ');
+      // FTS5's column filter: {a b} : (…) matches inside those columns only.
+      const query = within?.length ? `{${within.join(' ')}} : (${all})` : all;
+      return sql<number>`select rowid from ${sql.id(table)} where ${sql.id(table)} match ${query}`;
+    },
     async destroy() {
       await db.destroy();
       await checkpointer?.close();
@@ -202,12 +219,17 @@ export function openPostgres<DB>(connectionString: string, options: { maxConnect
       };
     },
     isUniqueViolation: (error) => (error as { code?: string })?.code === '23505',
-    async createFullTextTable(kysely, table) {
-      await sql`create table ${sql.id(table)} (id bigint primary key, body text not null, tsv tsvector generated always as (to_tsvector('simple', body)) stored)`.execute(kysely);
+    async createFullTextTable(kysely, table, columns) {
+      // Column n's words carry weight A, B, C or D, so a search can keep to some columns.
+      const vector = sql.join(
+        columns.map((c, n) => sql`setweight(to_tsvector('simple', coalesce(${sql.id(c)}, '')), ${sql.lit(TSVECTOR_WEIGHTS[n]!)})`),
+        sql` || `,
+      );
+      await sql`create table ${sql.id(table)} (id bigint primary key, ${sql.join(columns.map((c) => sql`${sql.id(c)} text`))}, tsv tsvector generated always as (${vector}) stored)`.execute(kysely);
       await sql`create index ${sql.id(`${table}_tsv`)} on ${sql.id(table)} using gin (tsv)`.execute(kysely);
     },
-    async insertFullText(kysely, table, rows) {
-      await adapter.insertRows(kysely, table, ['id', 'body'], rows.map((r) => [r.id, r.body]));
+    async insertFullText(kysely, table, columns, rows) {
+      await adapter.insertRows(kysely, table, ['id', ...columns], rows.map((r) => [r.id, ...r.texts]));
     },
     async insertRows(trx, table, columns, rows) {
       // PostgreSQL takes at most 65,535 parameters per statement.
@@ -220,7 +242,10 @@ export function openPostgres<DB>(connectionString: string, options: { maxConnect
     async deleteFullText(kysely, table, ids) {
       for (let i = 0; i < ids.length; i += 5000) await sql`delete from ${sql.id(table)} where id in (${sql.join(ids.slice(i, i + 5000))})`.execute(kysely);
     },
-    fullTextMatchingIds: (table, terms) => sql<number>`select id from ${sql.id(table)} where tsv @@ to_tsquery('simple', ${terms.map((t) => `${t}:*`).join(' & ')})`,
+    fullTextMatchingIds: (table, columns, terms, within) => {
+      const weights = within?.length ? within.map((c) => TSVECTOR_WEIGHTS[columns.indexOf(c)]).join('') : '';
+      return sql<number>`select id from ${sql.id(table)} where tsv @@ to_tsquery('simple', ${terms.map((t) => `${t}:*${weights}`).join(' & ')})`;
+    },
     async destroy() {
       await Promise.all([...listeners].map((client) => client.end().catch(() => {})));
       listeners.clear();
