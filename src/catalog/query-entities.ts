@@ -2,7 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import { PlinthError } from '../core/errors.js';
 import { fullTextTerms, type DialectAdapter } from '../store/dialect.js';
 import { parseEntityRef, stringifyEntityRef, type Entity, type EntityRelation } from './model/index.js';
-import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_FIELDS, CATALOG_FULL_TEXT_TABLE } from './migrations.js';
+import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_FIELDS, CATALOG_FULL_TEXT_TABLE } from './full-text.js';
 
 const FULL_TEXT_COLUMN_OF_FIELD = new Map<string, string>(Object.entries(CATALOG_FULL_TEXT_FIELDS).map(([column, field]) => [field, column]));
 import type { CatalogTables } from './tables.js';

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DialectAdapter } from '../store/dialect.js';
 import { entityRefOf, relationsOf, type Entity, type KindRegistry } from './model/index.js';
-import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_TABLE, fullTextOf } from './migrations.js';
+import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_TABLE, fullTextOf } from './full-text.js';
 import type { CatalogTables } from './tables.js';
 
 /** An entity as a source emits it, with where it came from. */

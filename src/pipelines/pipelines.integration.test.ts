@@ -54,6 +54,8 @@ describe.each(testDatabases)('pipelines on $name', (database) => {
       const { body } = await api<RunDetails>('GET', `/api/pipelines/runs/${id}`);
       return body.status === 'completed' ? body : undefined;
     }, timeoutMs);
+  const dispatchWorkflow = async (workflow: string) => (await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow })).body;
+  const jobOf = async (runId: number, key: string) => (await api<RunDetails>('GET', `/api/pipelines/runs/${runId}`)).body.jobs.find((j) => j.key === key)!;
   const logsOf = async (run: RunDetails) => (await Promise.all(run.jobs.map((j) => readLogLines(t.platform.pipelines.db, j.id, 0, 100_000)))).flat().map((l) => l.text).join('\n');
 
   it('a push to a hosted repository runs its workflow over the needs graph and the run succeeds', async () => {
@@ -420,10 +422,10 @@ jobs:
       - run: echo "deploying \${{ github.run_number }}" && sleep 1
 `,
     });
-    const deployOf = async (id: number) => (await api<RunDetails>('GET', `/api/pipelines/runs/${id}`)).body.jobs.find((j) => j.key === 'deploy')!;
-    const { body: first } = await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'job-group.yml' });
+    const deployOf = (id: number) => jobOf(id, 'deploy');
+    const first = await dispatchWorkflow('job-group.yml');
     await waitFor('the first deploy to start', async () => ((await deployOf(first.id)).status === 'in_progress' ? true : undefined));
-    const { body: second } = await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'job-group.yml' });
+    const second = await dispatchWorkflow('job-group.yml');
     const waiting = await waitFor('the second deploy to wait for its group', async () => {
       const job = await deployOf(second.id);
       return job.status === 'pending' && job.waitingFor ? job : undefined;
@@ -437,8 +439,8 @@ jobs:
   });
 
   it('job concurrency: at most one job waits in a group; a newer one replaces it and the replaced one ends cancelled', async () => {
-    const dispatch = async () => (await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'job-group.yml' })).body;
-    const deployOf = async (id: number) => (await api<RunDetails>('GET', `/api/pipelines/runs/${id}`)).body.jobs.find((j) => j.key === 'deploy')!;
+    const dispatch = () => dispatchWorkflow('job-group.yml');
+    const deployOf = (id: number) => jobOf(id, 'deploy');
     const running = await dispatch();
     await waitFor('the running deploy to start', async () => ((await deployOf(running.id)).status === 'in_progress' ? true : undefined));
     const replaced = await dispatch();
@@ -466,7 +468,7 @@ jobs:
       - run: echo "release \${{ github.run_number }} started" && sleep 30
 `,
     });
-    const dispatch = async () => (await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow: 'job-cancel.yml' })).body;
+    const dispatch = () => dispatchWorkflow('job-cancel.yml');
     const started = (run: RunView) =>
       waitFor(`run ${run.id} to start its step`, async () => {
         const { body } = await api<RunDetails>('GET', `/api/pipelines/runs/${run.id}`);

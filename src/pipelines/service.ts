@@ -434,8 +434,9 @@ export class PipelineService {
   private async enterConcurrencyGroup(trx: Db, run: RunRow, legId: number, setting: engine.ConcurrencySetting, toStop: number[]): Promise<boolean> {
     const reason = `Canceling since a higher priority waiting request for '${setting.group}' exists`;
     const now = Date.now();
-    for (const member of await this.unfinishedGroupMembers(trx, run.repository, setting.group)) {
-      if (member.status !== 'pending' && !(setting.cancelInProgress && member.conclusion === null)) continue;
+    const members = await this.unfinishedGroupMembers(trx, run.repository, setting.group);
+    const cancels = (member: (typeof members)[number]) => member.status === 'pending' || (setting.cancelInProgress && member.conclusion === null);
+    for (const member of members.filter(cancels)) {
       // Not at a runner: ends now. At a runner (perhaps claimed this instant): marked now, and
       // recorded cancelled, with this reason, by its runner once it has stopped it.
       await trx.updateTable('pipeline_jobs').set({ status: 'completed', conclusion: 'cancelled', error: reason, completed_at: now }).where('id', '=', member.id).where('status', 'in', ['pending', 'queued']).execute();
@@ -444,7 +445,9 @@ export class PipelineService {
       // Its run moves on (the jobs that need it, its completion) in a transaction of its own.
       if (member.status !== 'in_progress' && member.run_id !== run.id) await this.advanceRunLater(trx, member.run_id);
     }
-    const held = (await this.unfinishedGroupMembers(trx, run.repository, setting.group)).some((member) => member.status !== 'pending');
+    // Still holding the group: a running job (one cancelled here ends once its runner has stopped
+    // it) or a queued one left alone; what was pending or queued and cancelled has completed.
+    const held = members.some((member) => member.status === 'in_progress' || (member.status === 'queued' && !cancels(member)));
     await trx.updateTable('pipeline_jobs').set({ concurrency_group: setting.group, ...(held ? { status: 'pending' as const } : {}) }).where('id', '=', legId).execute();
     return !held;
   }

@@ -19,7 +19,6 @@ export interface BuiltinEnvironment {
   log: (text: string) => void;
 }
 
-
 const lines = (value: string | undefined) =>
   (value ?? '')
     .split('\n')

@@ -17,3 +17,21 @@ export function subscribeToEvents(types: string[], onEvent: (event: DomainEvent)
   for (const type of types) source.addEventListener(type, listener);
   return () => source.close();
 }
+
+/**
+ * Calls onSettled once a burst of events of the given types is over (no new one for delayMs):
+ * what a page does to reload what it shows. `accept` drops events that are not about it.
+ * Returns an unsubscribe function.
+ */
+export function subscribeToEventsDebounced(types: string[], delayMs: number, onSettled: () => void, accept: (event: DomainEvent) => boolean = () => true): () => void {
+  let timer = 0;
+  const unsubscribe = subscribeToEvents(types, (event) => {
+    if (!accept(event)) return;
+    window.clearTimeout(timer);
+    timer = window.setTimeout(onSettled, delayMs);
+  });
+  return () => {
+    window.clearTimeout(timer);
+    unsubscribe();
+  };
+}

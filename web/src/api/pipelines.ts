@@ -2,6 +2,9 @@ import { api, buildUrl } from './client.js';
 import type { Annotation, CommitStatusView, JobView, RunDetails as ServerRunDetails, RunView, StepView } from '../../../src/pipelines/model.js';
 import type { Conclusion, JobStatus, RunStatus } from '../../../src/pipelines/tables.js';
 
+/** The domain events by which a run starts, ends, or starts again. */
+export const PIPELINE_RUN_EVENTS = ['pipeline:run-created', 'pipeline:run-completed', 'pipeline:run-rerun', 'pipeline:run-cancel-requested'];
+
 export type { Annotation, Conclusion, JobStatus, RunStatus };
 export type PipelineRun = RunView;
 export type PipelineStep = StepView;

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type MouseEvent } from 'react';
 import { getEntityFacets, queryEntities } from '../../api/catalog.js';
-import { subscribeToEvents } from '../../api/events.js';
+import { subscribeToEventsDebounced } from '../../api/events.js';
 import type { Entity, FacetCount } from '../../api/types.js';
 import { roleAtLeast, useActor } from '../../app/auth-context.js';
 import { Link, navigate, useLocation } from '../../app/router.js';
@@ -86,17 +86,7 @@ export function CatalogList() {
   }, [reloadEntities, reloadFacets]);
 
   // Ingestion added, changed or removed entities: refresh what is on screen.
-  useEffect(() => {
-    let timer = 0;
-    const unsubscribe = subscribeToEvents(['catalog:entities-changed', 'catalog:entity-deleted'], () => {
-      window.clearTimeout(timer);
-      timer = window.setTimeout(reloadAll, 400);
-    });
-    return () => {
-      window.clearTimeout(timer);
-      unsubscribe();
-    };
-  }, [reloadAll]);
+  useEffect(() => subscribeToEventsDebounced(['catalog:entities-changed', 'catalog:entity-deleted'], 400, reloadAll), [reloadAll]);
 
   const mayRegister = roleAtLeast(actor.role, 'member');
   const page = entities.data?.page;

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ApiError } from '../../api/client.js';
 import { deleteEntity, getEntityByName, getEntityStatus, refreshEntity } from '../../api/catalog.js';
-import { subscribeToEvents } from '../../api/events.js';
+import { subscribeToEventsDebounced } from '../../api/events.js';
 import type { Actor, Entity, EntityStatus } from '../../api/types.js';
 import { roleAtLeast, useActor } from '../../app/auth-context.js';
 import { Link, navigate } from '../../app/router.js';
@@ -37,20 +37,14 @@ export function EntityPage({ name }: { name: EntityName }) {
   const { reload: reloadStatus } = status;
 
   // Ingestion changed something (this entity, or what relates to it): show the new state.
-  useEffect(() => {
-    let timer = 0;
-    const unsubscribe = subscribeToEvents(['catalog:entities-changed', 'catalog:entity-deleted'], () => {
-      window.clearTimeout(timer);
-      timer = window.setTimeout(() => {
+  useEffect(
+    () =>
+      subscribeToEventsDebounced(['catalog:entities-changed', 'catalog:entity-deleted'], 300, () => {
         reloadEntity();
         reloadStatus();
-      }, 300);
-    });
-    return () => {
-      window.clearTimeout(timer);
-      unsubscribe();
-    };
-  }, [reloadEntity, reloadStatus]);
+      }),
+    [reloadEntity, reloadStatus],
+  );
 
   const ref = stringifyEntityRef(name);
   if (entity.error !== undefined && !entity.data) {

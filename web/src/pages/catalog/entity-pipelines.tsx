@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { ApiError } from '../../api/client.js';
-import { subscribeToEvents } from '../../api/events.js';
-import { getCommitStatus } from '../../api/pipelines.js';
+import { subscribeToEventsDebounced } from '../../api/events.js';
+import { PIPELINE_RUN_EVENTS, getCommitStatus } from '../../api/pipelines.js';
 import { getRepository } from '../../api/repositories.js';
 import type { Entity, EntityStatus } from '../../api/types.js';
 import { Link } from '../../app/router.js';
@@ -39,8 +39,6 @@ export function repositoryCandidateOf(entity: Entity, status: EntityStatus | und
   return undefined;
 }
 
-const RUN_EVENTS = ['pipeline:run-created', 'pipeline:run-completed', 'pipeline:run-rerun', 'pipeline:run-cancel-requested'];
-
 /**
  * The Pipelines card of an entity whose repository Plinth hosts: the latest run of each workflow
  * on the default branch, live. Nothing when the entity names no such repository.
@@ -66,17 +64,10 @@ export function EntityPipelines({ entity, status }: { entity: Entity; status: En
   // A run of this repository started or ended: show it (debounced).
   useEffect(() => {
     if (!repository) return;
-    let timer = 0;
-    const unsubscribe = subscribeToEvents(RUN_EVENTS, (event) => {
+    return subscribeToEventsDebounced(PIPELINE_RUN_EVENTS, 300, reload, (event) => {
       const of = (event.payload as { repository?: string } | null)?.repository;
-      if (of !== undefined && of !== repository) return;
-      window.clearTimeout(timer);
-      timer = window.setTimeout(reload, 300);
+      return of === undefined || of === repository;
     });
-    return () => {
-      window.clearTimeout(timer);
-      unsubscribe();
-    };
   }, [repository, reload]);
 
   if (!candidate || (pipelines.data && !pipelines.data.hosted && candidate.url)) return null;

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { subscribeToEvents } from '../../api/events.js';
-import { listRuns, type PipelineRun, type RunFilter, type RunStatus } from '../../api/pipelines.js';
+import { subscribeToEventsDebounced } from '../../api/events.js';
+import { PIPELINE_RUN_EVENTS, listRuns, type PipelineRun, type RunFilter, type RunStatus } from '../../api/pipelines.js';
 import { roleAtLeast, useActor } from '../../app/auth-context.js';
 import { Link, navigate, useLocation } from '../../app/router.js';
 import { useApiData } from '../../app/use-api-data.js';
@@ -47,17 +47,7 @@ export function RunsList() {
 
   const { reload } = runs;
   // Runs start and end all the time: refresh what is on screen (debounced).
-  useEffect(() => {
-    let timer = 0;
-    const unsubscribe = subscribeToEvents(['pipeline:run-created', 'pipeline:run-completed', 'pipeline:run-rerun', 'pipeline:run-cancel-requested'], () => {
-      window.clearTimeout(timer);
-      timer = window.setTimeout(reload, 300);
-    });
-    return () => {
-      window.clearTimeout(timer);
-      unsubscribe();
-    };
-  }, [reload]);
+  useEffect(() => subscribeToEventsDebounced(PIPELINE_RUN_EVENTS, 300, reload), [reload]);
 
   const loadOlder = async () => {
     if (nextBefore === null) return;
