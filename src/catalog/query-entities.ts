@@ -114,16 +114,20 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
     // Fields with a full-text column of their own narrow the index lookup itself.
     const within = fields?.length ? fields.map((field) => FULL_TEXT_COLUMN_OF_FIELD.get(field.toLowerCase())) : undefined;
     const columns = within?.every((column) => column !== undefined) ? (within as string[]) : undefined;
-    if (terms.length) q = q.where('e.id', 'in', sql<number>`(${adapter.fullTextMatchingIds(CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS, terms, columns)})`);
-    if (terms.length && fields?.length) {
-      // The full-text index finds candidates fast; the named fields must then hold the term.
-      const pattern = `%${query.fullTextFilterTerm!.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // The full-text index finds candidates fast; the named fields must then hold the term, checked
+    // in the full-text table's own columns where it has them (no lookup per candidate). Its tags
+    // column joins the tags with spaces, which no tag holds: a term without one cannot span two.
+    const containing = terms.length && fields?.length ? query.fullTextFilterTerm!.toLowerCase() : undefined;
+    const containedInColumns = columns !== undefined && containing !== undefined && !/\s/.test(containing);
+    if (terms.length) q = q.where('e.id', 'in', sql<number>`(${adapter.fullTextMatchingIds(CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS, terms, columns, containedInColumns ? containing : undefined)})`);
+    if (containing !== undefined && !containedInColumns) {
+      const pattern = `%${containing.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       q = q.where(({ exists, selectFrom }) =>
         exists(
           selectFrom('catalog_search as t')
             .select('t.entity_id')
             .whereRef('t.entity_id', '=', 'e.id')
-            .where('t.key', 'in', fields)
+            .where('t.key', 'in', fields!)
             .where(sql<boolean>`t.value like ${pattern} escape '\\'`),
         ),
       );
