@@ -108,7 +108,7 @@ export interface Server {
  * `plinth serve` on a fresh database as a child process (as test/support/server.ts starts it, plus
  * CATALOG_BENCH_NODE_OPTIONS on the node command line: `--cpu-prof` is not allowed in NODE_OPTIONS).
  */
-export async function startServer(kind: DatabaseKind, adminUrl = ADMIN_URL): Promise<Server> {
+export async function startServer(kind: DatabaseKind, adminUrl = ADMIN_URL, settings: Record<string, string> = {}): Promise<Server> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'plinth-catalog-bench-'));
   let databaseUrl: string | undefined;
   let drop = async () => {};
@@ -124,7 +124,7 @@ export async function startServer(kind: DatabaseKind, adminUrl = ADMIN_URL): Pro
     await drop();
     rmSync(dataDir, { recursive: true, force: true });
   };
-  const env: NodeJS.ProcessEnv = { PLINTH_DATA_DIR: dataDir, PLINTH_LOG_LEVEL: 'warn', XDG_CONFIG_HOME: dataDir };
+  const env: NodeJS.ProcessEnv = { PLINTH_DATA_DIR: dataDir, PLINTH_LOG_LEVEL: 'warn', XDG_CONFIG_HOME: dataDir, ...settings };
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('PLINTH_') && !(key in env)) env[key] = value;
   if (databaseUrl) env.PLINTH_DATABASE_URL = databaseUrl;
   try {

@@ -35,6 +35,12 @@ export const REFRESH_LOCATION_JOB = 'catalog.refresh-location';
  * batches of 4, 6.5 s in batches of 8), and API reads wait for it.
  */
 const REFRESH_BATCH = 4;
+/**
+ * Refresh jobs a worker runs at once. Each holds its locations' parsed entities in memory; on
+ * PostgreSQL they overlap (on SQLite a job's write runs to its end without yielding). Ingesting
+ * 100,000 entities on PostgreSQL: peak RSS 612 MiB with 4 at once, 457 MiB with 2, same speed.
+ */
+const REFRESH_JOBS_AT_ONCE = 2;
 
 interface PreparedRefresh {
   location: DbLocationRow;
@@ -555,6 +561,7 @@ export class CatalogService {
       {
         type: REFRESH_LOCATION_JOB,
         backoffMs: (attempt) => 5000 * attempt,
+        concurrency: REFRESH_JOBS_AT_ONCE,
         run: async (job) => {
           const payload = job.payload as { locationId: string } | { locationIds: string[] };
           if ('locationIds' in payload) {

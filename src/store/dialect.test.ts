@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testDatabases } from '../../test/support/databases.js';
 import { createTestStore, type TestStore } from '../../test/support/store.js';
@@ -18,6 +18,15 @@ describe.each(testDatabases)('dialect on $name', (database) => {
     await t.store.transaction((trx) => t.store.adapter.insertRows(trx, 'bulk', ['id', 'key', 'value'], rows));
     const stored = await sql<{ id: number; key: string; value: string | null }>`select id, key, value from bulk order by id`.execute(t.store.db);
     expect(stored.rows.map((r) => [Number(r.id), r.key, r.value])).toEqual(rows);
+  });
+
+  it('answers a query run before a schema change with the new columns after it', async () => {
+    await t.store.adapter.insertRows(t.store.db, 'bulk', ['id', 'key', 'value'], [[1, 'a', null], [2, 'b', null]]);
+    const db = t.store.db as Kysely<any>;
+    const all = () => db.selectFrom('bulk').selectAll().orderBy('id').execute();
+    expect(Object.keys((await all())[0]!)).toEqual(['id', 'key', 'value']);
+    await sql`alter table bulk add column extra text default 'x'`.execute(db);
+    expect((await all()).map((r) => r.extra)).toEqual(['x', 'x']);
   });
 
   it('keeps nothing of a bulk insert whose transaction fails', async () => {

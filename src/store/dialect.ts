@@ -109,7 +109,7 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
     database.pragma(`wal_autocheckpoint = ${Math.ceil(WAL_FALLBACK_CHECKPOINT_BYTES / pageSize)}`);
     database.pragma(`journal_size_limit = ${WAL_FALLBACK_CHECKPOINT_BYTES}`);
   }
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   const insertStatements = new Map<string, Database.Statement>();
   const preparedInsert = (table: string, columns: readonly string[], rowCount: number) => {
     const key = `${table}(${columns.join(',')})x${rowCount}`;
@@ -189,6 +189,36 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
     },
   };
   return { db, adapter };
+}
+
+/** Prepared statements kept per connection, by SQL text (the least recently used go first). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * The connection as Kysely sees it, with its statements prepared once: Kysely prepares every
+ * query it runs, and preparing was 5 % of a catalog by-name request's time. (SQLite prepares a
+ * cached statement again by itself when the schema changed.)
+ */
+function withStatementCache(database: Database.Database): { prepare(sql: string): Database.Statement; close(): void } {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    prepare(text) {
+      const cached = statements.get(text);
+      if (cached) {
+        statements.delete(text);
+        statements.set(text, cached);
+        return cached;
+      }
+      const statement = database.prepare(text);
+      statements.set(text, statement);
+      if (statements.size > STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+      return statement;
+    },
+    close() {
+      statements.clear();
+      database.close();
+    },
+  };
 }
 
 // 64-bit integers come back as JS numbers: we store epoch milliseconds and sequences, far below 2^53.
