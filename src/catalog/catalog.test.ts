@@ -7,6 +7,7 @@ import { testDatabases } from '../../test/support/databases.js';
 import { createTestApp, type TestApp } from '../../test/support/platform.js';
 import { createApiToken } from '../auth/tokens.js';
 import { authDb, createGroup, createUser } from '../auth/users.js';
+import { readEvents } from '../store/events.js';
 
 const yaml = (...docs: string[]) => docs.join('\n---\n');
 const component = (name: string, owner: string, extra = '') => `apiVersion: backstage.io/v1alpha1
@@ -193,6 +194,12 @@ describe.each(testDatabases)('catalog on $name', (database) => {
     const entity = await call('GET', '/entities/by-name/component/default/nested-one');
     expect(entity.status).toBe(200);
     expect(entity.body.metadata.description).toBe('Read me first.');
+    // A target no longer declared: what it brought is orphaned, and the refresh's change event says so.
+    write('nested/all.yaml', 'apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: { name: nested }\nspec:\n  targets: []');
+    await t.platform.catalog.refreshLocation(added.body.location.id);
+    expect((await call('GET', '/entities/by-name/component/default/nested-one/status')).body.orphan).toBe(true);
+    const changes = await readEvents(t.platform.store, { types: ['catalog:entities-changed'], subject: `location:${added.body.location.id}` });
+    expect(changes.at(-1)?.payload).toMatchObject({ orphaned: ['component:default/nested-one'] });
   });
 
   it('registers nothing for an unreadable target, and previews with dryRun', async () => {
@@ -218,16 +225,22 @@ describe.each(testDatabases)('catalog on $name', (database) => {
   });
 
   it('accepts full and delta sets from an entity provider', async () => {
+    const userFacet = async () => (await call('GET', '/entity-facets?facet=kind&filter=kind=user')).body.facets.kind;
+    expect(await userFacet()).toEqual([]);
     const full = await call('POST', '/providers/hr-sync/entities', { type: 'full', entities: [JSON.parse(JSON.stringify({ apiVersion: 'backstage.io/v1alpha1', kind: 'User', metadata: { name: 'zed' }, spec: { memberOf: ['team-a'] } }))] });
     expect(full.status).toBe(200);
     expect(full.body.added).toBe(1);
+    // Facet answers are kept until the catalog changes: each change is counted at once.
+    expect(await userFacet()).toEqual([{ value: 'User', count: 1 }]);
     expect((await call('GET', '/entities/by-name/user/default/zed')).body.relations).toEqual([{ type: 'memberOf', targetRef: 'group:default/team-a' }]);
     // A ref listed twice states one relation.
     const twice = await call('POST', '/providers/hr-sync/entities', { type: 'delta', entities: [{ apiVersion: 'backstage.io/v1alpha1', kind: 'User', metadata: { name: 'amy' }, spec: { memberOf: ['team-a', 'Team-A'] } }] });
     expect(twice.body.added).toBe(1);
     expect((await call('GET', '/entities/by-name/user/default/amy')).body.relations).toEqual([{ type: 'memberOf', targetRef: 'group:default/team-a' }]);
+    expect(await userFacet()).toEqual([{ value: 'User', count: 2 }]);
     const delta = await call('POST', '/providers/hr-sync/entities', { type: 'delta', entities: [], removed: ['user:default/zed'] });
     expect(delta.body.deleted).toBe(1);
+    expect(await userFacet()).toEqual([{ value: 'User', count: 1 }]);
     const invalid = await call('POST', '/providers/hr-sync/entities', { type: 'full', entities: [{ apiVersion: 'backstage.io/v1alpha1', kind: 'User', metadata: { name: 'no spaces allowed' } }] });
     expect(invalid.status).toBe(400);
     expect(invalid.body.errors[0].path).toMatch(/^\/body\/entities\/0\//);

@@ -1,11 +1,14 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { PlinthError } from '../core/errors.js';
 import { fullTextTerms, type DialectAdapter } from '../store/dialect.js';
+import { latestEventSeq } from '../store/events.js';
+import type { Store } from '../store/store.js';
 import { parseEntityRef, stringifyEntityRef, type Entity, type EntityRelation } from './model/index.js';
 import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_FIELDS, CATALOG_FULL_TEXT_TABLE } from './full-text.js';
 
-const FULL_TEXT_COLUMN_OF_FIELD = new Map<string, string>(Object.entries(CATALOG_FULL_TEXT_FIELDS).map(([column, field]) => [field, column]));
 import type { CatalogTables } from './tables.js';
+
+const FULL_TEXT_COLUMN_OF_FIELD = new Map<string, string>(Object.entries(CATALOG_FULL_TEXT_FIELDS).map(([column, field]) => [field, column]));
 
 /** Backstage's filter: `filter` params are OR'd; within one, `key=value` pairs are AND'd (same key: any of its values). */
 export type EntityFilter = Array<Array<{ key: string; values?: string[] }>>;
@@ -284,9 +287,43 @@ export function normalizeRef(ref: string): string {
   return stringifyEntityRef(parseEntityRef(ref)).toLowerCase();
 }
 
+export type EntityFacets = Record<string, Array<{ value: string; count: number }>>;
+
+/** Facet answers kept per store, at most this many (facets and filter as the key). */
+const FACET_CACHE_SIZE = 200;
+
+/**
+ * entityFacets, with answers kept until the catalog changes. Every catalog change appends an
+ * event in its own transaction, so the latest event's seq names the state the answers were
+ * counted in, for every process sharing the database: checking it is one index lookup, where
+ * counting groups a field's value of every entity (PostgreSQL, 100,000 entities: 23 ms). An
+ * answer counted while an event was appended may be newer than its seq, never older; it is kept
+ * only if the seq did not move meanwhile.
+ */
+export function cachedEntityFacets(store: Store, db: Kysely<CatalogTables>): (facets: string[], filter: EntityFilter) => Promise<EntityFacets> {
+  let seq = -1;
+  const answers = new Map<string, EntityFacets>();
+  return async (facets, filter) => {
+    const current = await latestEventSeq(store);
+    if (current !== seq) {
+      answers.clear();
+      seq = current;
+    }
+    const key = JSON.stringify([facets, filter]);
+    const known = answers.get(key);
+    if (known) return known;
+    const counted = await entityFacets(db, facets, filter);
+    if (seq === current) {
+      if (answers.size >= FACET_CACHE_SIZE) answers.delete(answers.keys().next().value!);
+      answers.set(key, counted);
+    }
+    return counted;
+  };
+}
+
 /** GET /entity-facets: value counts of fields, over the entities matching the filter. */
-export async function entityFacets(db: Kysely<CatalogTables>, facets: string[], filter: EntityFilter): Promise<Record<string, Array<{ value: string; count: number }>>> {
-  const out: Record<string, Array<{ value: string; count: number }>> = {};
+export async function entityFacets(db: Kysely<CatalogTables>, facets: string[], filter: EntityFilter): Promise<EntityFacets> {
+  const out: EntityFacets = {};
   for (const facet of facets) {
     // Grouped by (value, original_value) — the same groups as the original value alone, since value
     // is its lower case — so that the (key, value, original_value, entity_id) index delivers the rows

@@ -9,8 +9,8 @@ import { routeAccess } from '../auth/route-access.js';
 import type { Store } from '../store/store.js';
 import { parseEntityRef, stringifyEntityRef, type Entity } from './model/index.js';
 import {
+  cachedEntityFacets,
   decodeCursor,
-  entityFacets,
   findEntitiesByRefs,
   findEntityByRef,
   findEntityByUid,
@@ -44,6 +44,7 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRouteDe
   const { catalog, authorizer, store } = deps;
   const db = catalog.db;
   const read = routeAccess({ action: 'catalog.entity.read' });
+  const facetsOf = cachedEntityFacets(store, db);
 
   app.get<{ Querystring: { filter?: string | string[]; fields?: string | string[]; orderField?: string | string[]; limit?: number; cursor?: string; fullTextFilterTerm?: string; fullTextFilterFields?: string | string[] } }>(
     '/entities/by-query',
@@ -158,7 +159,7 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRouteDe
         querystring: { type: 'object', additionalProperties: false, required: ['facet'], properties: { facet: stringOrList, filter: stringOrList } },
       },
     },
-    async (request) => ({ facets: await entityFacets(db, asList(request.query.facet), parseEntityFilter(request.query.filter)) }),
+    async (request) => ({ facets: await facetsOf(asList(request.query.facet), parseEntityFilter(request.query.filter)) }),
   );
 
   app.get('/locations', { config: routeAccess({ action: 'catalog.location.read' }), schema: { tags: ['catalog'], summary: 'Registered locations' } }, async () =>

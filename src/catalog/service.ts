@@ -408,9 +408,12 @@ export class CatalogService {
       ? await db.selectFrom('catalog_locations').select(['id', 'key']).where('parent_id', '=', locationId).where('parent_file', 'in', touchedFiles).execute()
       : [];
     const wantedKeys = new Set(childTargets.map((c) => `${c.type}:${c.target}`));
+    const ofDroppedChildren = { orphaned: [] as string[], deleted: [] as string[] };
     for (const child of previousChildren.filter((c) => !wantedKeys.has(c.key))) {
       for (const id of await this.locationTree(db, child.id)) {
-        await applyEntities(db, store.adapter, this.registry, { sourceKey: `location:${id}`, locationId: id, files: 'all', incoming: [], takeOver: false, orphanStrategy: this.deps.config.orphanStrategy });
+        const dropped = await applyEntities(db, store.adapter, this.registry, { sourceKey: `location:${id}`, locationId: id, files: 'all', incoming: [], takeOver: false, orphanStrategy: this.deps.config.orphanStrategy });
+        ofDroppedChildren.orphaned.push(...dropped.orphaned);
+        ofDroppedChildren.deleted.push(...dropped.deleted);
       }
       await db.deleteFrom('catalog_locations').where('id', '=', child.id).execute();
     }
@@ -434,6 +437,9 @@ export class CatalogService {
       takeOver: location.on_conflict === 'refresh',
       orphanStrategy: this.deps.config.orphanStrategy,
     });
+    // What the child locations no longer declared left behind is this refresh's change too.
+    applied.orphaned.push(...ofDroppedChildren.orphaned);
+    applied.deleted.push(...ofDroppedChildren.deleted);
 
     for (const file of changed) {
       await db
