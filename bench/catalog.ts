@@ -11,8 +11,14 @@
  *   kinds_p50|p99          ms          GET /kinds: no catalog query, the HTTP + routing + token floor
  *   by_ref_p50|p99         ms          GET /entities/by-name/component/default/<name>
  *   filtered_page_p50|p99  ms          GET /entities/by-query?filter=kind=component,spec.owner=<team>&limit=100
- *   facets_p50|p99         ms          GET /entity-facets?facet=spec.owner
+ *   facets_p50|p99         ms          GET /entity-facets?facet=spec.owner (answers are kept until the
+ *                                      catalog changes: this is the kept answer; the first one after a
+ *                                      change costs what facets_uncached measures)
+ *   facets_uncached_p50|p99 ms         the same request right after a catalog change (an entity provider
+ *                                      adds or removes one entity before each request, not timed)
  *   fulltext_p50|p99       ms          GET /entities/by-query?fullTextFilterTerm=<word>&fullTextFilterFields=metadata.name,metadata.title&limit=100
+ *   <latency>_server_p99   ms          the server's own time for those requests (its Server-Timing header:
+ *                                      from receiving the request to handing the response to the socket)
  *   vacuumed.<latency>     ms          PostgreSQL only: the latencies again after VACUUM ANALYZE (what
  *                                      autovacuum does some time after a bulk load)
  *   reingest_unchanged     s           POST /refresh of the root Location entity (its job refreshes the
@@ -182,13 +188,16 @@ export async function startServer(kind: DatabaseKind, adminUrl = ADMIN_URL, sett
 export function httpClient(base: string, headers: Record<string, string>) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const request = (method: string, url: string, body?: unknown) =>
-    new Promise<{ ms: number; status: number; text: string }>((resolve, reject) => {
+    new Promise<{ ms: number; serverMs: number; status: number; text: string }>((resolve, reject) => {
       const start = performance.now();
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = http.request(`${base}${url}`, { method, agent, headers: payload === undefined ? headers : { ...headers, 'content-type': 'application/json' } }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ ms: performance.now() - start, status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('end', () => {
+          const serverMs = Number(/dur=([\d.]+)/.exec(String(response.headers['server-timing'] ?? ''))?.[1] ?? NaN);
+          resolve({ ms: performance.now() - start, serverMs, status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        });
         response.on('error', reject);
       });
       req.on('error', reject);
@@ -198,10 +207,10 @@ export function httpClient(base: string, headers: Record<string, string>) {
     if (result.status < 200 || result.status >= 300) throw new Error(`${method} ${url} -> ${result.status} ${result.text.slice(0, 300)}`);
   };
   return {
-    async get(url: string): Promise<{ ms: number; json: any }> {
+    async get(url: string): Promise<{ ms: number; serverMs: number; json: any }> {
       const result = await request('GET', url);
       ok('GET', url, result);
-      return { ms: result.ms, json: JSON.parse(result.text) };
+      return { ms: result.ms, serverMs: result.serverMs, json: JSON.parse(result.text) };
     },
     async post(url: string, body: unknown): Promise<any> {
       const result = await request('POST', url, body);
@@ -265,7 +274,9 @@ async function measure(kind: DatabaseKind, n: number, report: Report): Promise<v
 
     // Latencies over the workload.
     const wl = manifest.workload;
-    const cases: Array<{ figure: string; url: (i: number) => string; check: (json: any, i: number) => boolean }> = [
+    const probeEntity = { apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name: 'bench-facets-probe' }, spec: { type: 'service', lifecycle: 'experimental', owner: 'bench' } };
+    const changeCatalog = (i: number) => post('/providers/bench/entities', i % 2 === 0 ? { type: 'delta', entities: [probeEntity] } : { type: 'delta', entities: [], removed: ['component:default/bench-facets-probe'] });
+    const cases: Array<{ figure: string; url: (i: number) => string; check: (json: any, i: number) => boolean; before?: (i: number) => Promise<unknown> }> = [
       {
         // Not a catalog query: the same HTTP, routing and token check, for what the others cost on top.
         figure: 'kinds',
@@ -291,6 +302,12 @@ async function measure(kind: DatabaseKind, n: number, report: Report): Promise<v
         check: (json) => Array.isArray(json.facets?.[wl.facet[0]!]) && json.facets[wl.facet[0]!].length > 0,
       },
       {
+        figure: 'facets_uncached',
+        url: () => `/entity-facets?facet=${encodeURIComponent(wl.facet[0]!)}`,
+        check: (json) => Array.isArray(json.facets?.[wl.facet[0]!]) && json.facets[wl.facet[0]!].length > 0,
+        before: changeCatalog,
+      },
+      {
         figure: 'fulltext',
         url: (i) => `/entities/by-query?fullTextFilterTerm=${encodeURIComponent(wl.fullText[i % wl.fullText.length]!)}&fullTextFilterFields=${wl.fullTextFields.map(encodeURIComponent).join(',')}&limit=100`,
         check: (json) => Array.isArray(json.items) && json.items.length > 0,
@@ -298,19 +315,27 @@ async function measure(kind: DatabaseKind, n: number, report: Report): Promise<v
     ];
     const latencies = async (prefix: string) => {
       for (const c of cases) {
-        for (let i = 0; i < WARMUP; i++) await get(c.url(i + 1000));
+        for (let i = 0; i < WARMUP; i++) {
+          await c.before?.(i);
+          await get(c.url(i + 1000));
+        }
         const samples: number[] = [];
+        const serverSamples: number[] = [];
         let bad = 0;
         for (let i = 0; i < REQUESTS; i++) {
-          const { ms, json } = await get(c.url(i));
+          await c.before?.(i);
+          const { ms, serverMs, json } = await get(c.url(i));
           samples.push(ms);
+          serverSamples.push(serverMs);
           if (!c.check(json, i)) bad++;
         }
         if (bad) throw new Error(`${c.figure}: ${bad} of ${REQUESTS} responses did not have the expected content`);
         samples.sort((a, b) => a - b);
+        serverSamples.sort((a, b) => a - b);
         log(`${prefix}${c.figure}: ${REQUESTS} requests, min ${samples[0]!.toFixed(2)} ms, max ${samples.at(-1)!.toFixed(2)} ms`);
         report(name(`${prefix}${c.figure}_p50`), percentile(samples, 0.5), 'ms');
         report(name(`${prefix}${c.figure}_p99`), percentile(samples, 0.99), 'ms');
+        report(name(`${prefix}${c.figure}_server_p99`), percentile(serverSamples, 0.99), 'ms');
       }
     };
     await latencies('');

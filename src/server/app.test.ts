@@ -148,8 +148,12 @@ describe.each(testDatabases)('HTTP API on $name', (database) => {
     expect(ready.json().checks.workers.detail).toMatch(/no queue worker has heartbeated/);
   });
 
-  it('answers with the request id it was given', async () => {
+  it('answers with the request id it was given and its own time for the request', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/auth/me', headers: { ...auth(admin), 'x-request-id': 'abc-123' } });
     expect(res.headers['x-request-id']).toBe('abc-123');
+    expect(res.headers['server-timing']).toMatch(/^app;dur=\d+\.\d\d$/);
+    const problem = await app.inject({ method: 'GET', url: '/api/nowhere', headers: auth(admin) });
+    expect(problem.statusCode).toBe(404);
+    expect(problem.headers['server-timing']).toMatch(/^app;dur=/);
   });
 });
