@@ -64,8 +64,13 @@ describe('SQLite file', () => {
     const before = statSync(file).size;
     await fill(0, 2_000);
     await expect.poll(() => statSync(file).size - before, { timeout: 5_000 }).toBeGreaterThan(8_000_000);
-    // About 200 MiB more in 100 commits: the log stays near the fallback size, far below that.
-    for (let round = 1; round <= 100; round++) await fill(round * 2_000, 500);
-    await expect.poll(() => statSync(path.join(t.dataDir, 'plinth.db-wal')).size, { timeout: 5_000 }).toBeLessThan(80 * 1024 * 1024);
+    // About 200 MiB more in 100 commits back to back: the log never grows past the fallback size
+    // (64 MiB) by more than a commit or two (each about 2 MiB), however the thread keeps up.
+    let largestLog = 0;
+    for (let round = 1; round <= 100; round++) {
+      await fill(round * 2_000, 500);
+      largestLog = Math.max(largestLog, statSync(path.join(t.dataDir, 'plinth.db-wal')).size);
+    }
+    expect(largestLog).toBeLessThan(70 * 1024 * 1024);
   });
 });
