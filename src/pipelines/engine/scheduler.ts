@@ -9,6 +9,7 @@ import type { Conclusion, NeedsResults } from './context.js';
 import { runJob, type JobResult, type LogLine, type RunJobContext } from './job-runner.js';
 import { evaluateConcurrency, evaluateRunsOn, expandMatrix, jobIfResult, planJobs, type MatrixLeg } from './plan.js';
 import type { ParsedWorkflow } from './workflow.js';
+import { Semaphore } from '../../core/semaphore.js';
 
 export interface LegReport {
   jobId: string;
@@ -41,20 +42,6 @@ export interface WorkflowJobsResult {
   conclusion: Conclusion;
   results: NeedsResults;
   legs: LegReport[];
-}
-
-class Semaphore {
-  private waiting: Array<() => void> = [];
-  constructor(private free: number) {}
-  async acquire(): Promise<() => void> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    return () => {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    };
-  }
 }
 
 function aggregate(conclusions: Conclusion[]): Conclusion {
