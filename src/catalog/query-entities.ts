@@ -1,11 +1,10 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { PlinthError } from '../core/errors.js';
-import { fullTextTerms, type DialectAdapter } from '../store/dialect.js';
+import { fullTextTerms, likeContaining, type DialectAdapter } from '../store/dialect.js';
 import { latestEventSeq } from '../store/events.js';
 import type { Store } from '../store/store.js';
 import { parseEntityRef, stringifyEntityRef, type Entity, type EntityRelation } from './model/index.js';
 import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_FIELDS, CATALOG_FULL_TEXT_TABLE } from './full-text.js';
-
 import type { CatalogTables } from './tables.js';
 
 const FULL_TEXT_COLUMN_OF_FIELD = new Map<string, string>(Object.entries(CATALOG_FULL_TEXT_FIELDS).map(([column, field]) => [field, column]));
@@ -114,9 +113,8 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
     let q = db.selectFrom('catalog_entities as e');
     if (query.filter.length) q = q.where((eb) => filterExpression(eb as unknown as EntitiesBuilder, query.filter));
     const fields = query.fullTextFilterFields;
-    // Fields with a full-text column of their own narrow the index lookup itself.
-    const within = fields?.length ? fields.map((field) => FULL_TEXT_COLUMN_OF_FIELD.get(field.toLowerCase())) : undefined;
-    const columns = within?.every((column) => column !== undefined) ? (within as string[]) : undefined;
+    // Fields that all have a full-text column of their own narrow the index lookup itself.
+    const columns = fields?.length && fields.every((field) => FULL_TEXT_COLUMN_OF_FIELD.has(field.toLowerCase())) ? fields.map((field) => FULL_TEXT_COLUMN_OF_FIELD.get(field.toLowerCase())!) : undefined;
     // The full-text index finds candidates fast; the named fields must then hold the term, checked
     // in the full-text table's own columns where it has them (no lookup per candidate). Its tags
     // column joins the tags with spaces, which no tag holds: a term without one cannot span two.
@@ -124,14 +122,13 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
     const containedInColumns = columns !== undefined && containing !== undefined && !/\s/.test(containing);
     if (terms.length) q = q.where('e.id', 'in', sql<number>`(${adapter.fullTextMatchingIds(CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS, terms, columns, containedInColumns ? containing : undefined)})`);
     if (containing !== undefined && !containedInColumns) {
-      const pattern = `%${containing.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       q = q.where(({ exists, selectFrom }) =>
         exists(
           selectFrom('catalog_search as t')
             .select('t.entity_id')
             .whereRef('t.entity_id', '=', 'e.id')
             .where('t.key', 'in', fields!)
-            .where(sql<boolean>`t.value like ${pattern} escape '\\'`),
+            .where(sql<boolean>`t.value like ${likeContaining(containing)} escape '\\'`),
         ),
       );
     }

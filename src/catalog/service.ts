@@ -20,7 +20,7 @@ import {
   type KindDefinition,
   type KindRegistry,
 } from './model/index.js';
-import { createCatalogParser, type CatalogParser } from './parsing/parse-pool.js';
+import { createCatalogParser, type CatalogParser } from './parsing/catalog-parser.js';
 import { readLocation, type LocationContents } from './read-location.js';
 import { applyEntities, deleteEntityRows, type ApplyEntitiesResult, type IncomingEntity } from './write-entities.js';
 import type { CatalogTables, DbLocationRow, DbProblemRow } from './tables.js';

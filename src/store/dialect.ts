@@ -68,10 +68,15 @@ export function fullTextTerms(text: string): string[] {
   return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean).slice(0, 16);
 }
 
+/** `like` matching text anywhere, its `%`, `_` and `\\` taken literally: use with `escape '\\'`. */
+export function likeContaining(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 /** ` and (a like '%x%' or b like …)`, or nothing without a text: a substring of lower-case columns. */
 function substringCondition(columns: readonly string[], containing: string | undefined): RawBuilder<unknown> {
   if (containing === undefined) return sql``;
-  const pattern = `%${containing.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const pattern = likeContaining(containing);
   return sql` and (${sql.join(
     columns.map((c) => sql`${sql.id(c)} like ${pattern} escape '\\'`),
     sql` or `,
@@ -124,17 +129,11 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
       // again. Never an error of the transaction, which has committed.
     }
   };
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  const insertStatements = new Map<string, Database.Statement>();
+  const connection = withStatementCache(database);
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: connection }) });
   const preparedInsert = (table: string, columns: readonly string[], rowCount: number) => {
-    const key = `${table}(${columns.join(',')})x${rowCount}`;
-    let statement = insertStatements.get(key);
-    if (!statement) {
-      const row = `(${columns.map(() => '?').join(', ')})`;
-      statement = database.prepare(`insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: rowCount }, () => row).join(', ')}`);
-      insertStatements.set(key, statement);
-    }
-    return statement;
+    const row = `(${columns.map(() => '?').join(', ')})`;
+    return connection.prepare(`insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: rowCount }, () => row).join(', ')}`);
   };
   const adapter: DialectAdapter = {
     name: 'sqlite',
@@ -218,9 +217,9 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
 const STATEMENT_CACHE_SIZE = 500;
 
 /**
- * The connection as Kysely sees it, with its statements prepared once: Kysely prepares every
- * query it runs, and preparing was 5 % of a catalog by-name request's time. (SQLite prepares a
- * cached statement again by itself when the schema changed.)
+ * The connection with its statements prepared once, for Kysely and for bulk inserts alike: Kysely
+ * prepares every query it runs, and preparing was 5 % of a catalog by-name request's time.
+ * (SQLite prepares a cached statement again by itself when the schema changed.)
  */
 function withStatementCache(database: Database.Database): { prepare(sql: string): Database.Statement; close(): void } {
   const statements = new Map<string, Database.Statement>();

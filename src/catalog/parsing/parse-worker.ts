@@ -1,5 +1,5 @@
 /**
- * Worker thread entry: parses and validates catalog files off the main thread (see parse-pool.ts).
+ * Worker thread entry: parses and validates catalog files off the main thread (see catalog-parser.ts).
  * Messages in: { id, files: [{ path, content }], customKinds }; out: { id, parsed } or { id, error }.
  */
 import { parentPort } from 'node:worker_threads';
