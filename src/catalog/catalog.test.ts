@@ -8,6 +8,8 @@ import { createTestApp, type TestApp } from '../../test/support/platform.js';
 import { createApiToken } from '../auth/tokens.js';
 import { authDb, createGroup, createUser } from '../auth/users.js';
 import { readEvents } from '../store/events.js';
+import { sql } from 'kysely';
+import { REFRESH_STATISTICS_JOB } from './service.js';
 
 const yaml = (...docs: string[]) => docs.join('\n---\n');
 const component = (name: string, owner: string, extra = '') => `apiVersion: backstage.io/v1alpha1
@@ -246,6 +248,29 @@ describe.each(testDatabases)('catalog on $name', (database) => {
     expect(invalid.body.errors[0].path).toMatch(/^\/body\/entities\/0\//);
     const denied = await call('POST', '/providers/hr-sync/entities', { type: 'full', entities: [] }, member);
     expect(denied.status).toBe(403);
+  });
+
+  it('refreshes the planner statistics of a database that keeps them once a bulk write changed a fifth of the catalog', async () => {
+    const { store } = t.platform;
+    const statisticsJobs = () => store.db.selectFrom('jobs').select(['id', 'run_at']).where('type', '=', REFRESH_STATISTICS_JOB).where('state', '=', 'ready').execute();
+    const users = Array.from({ length: 1200 }, (_, i) => ({ apiVersion: 'backstage.io/v1alpha1', kind: 'User', metadata: { name: `bulk-${i}` }, spec: { memberOf: ['bulk-team'] } }));
+    const before = Date.now();
+    expect((await call('POST', '/providers/bulk-sync/entities', { type: 'full', entities: users })).body.added).toBe(1200);
+    const jobs = await statisticsJobs();
+    if (!store.adapter.keepsPlannerStatistics) {
+      expect(jobs).toEqual([]);
+      return;
+    }
+    // One job, a few seconds later, however many batches a bulk load writes meanwhile.
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.run_at).toBeGreaterThan(before + 1000);
+    await call('POST', '/providers/bulk-sync/entities', { type: 'full', entities: users.slice(0, 10) });
+    expect(await statisticsJobs()).toHaveLength(1);
+    const handler = t.platform.catalog.jobHandlers().find((h) => h.type === REFRESH_STATISTICS_JOB)!;
+    await handler.run({ id: jobs[0]!.id, type: REFRESH_STATISTICS_JOB, payload: {}, attempt: 1 } as Parameters<typeof handler.run>[0]);
+    const { rows } = await sql<{ relname: string; last_vacuum: Date | null; last_analyze: Date | null }>`select relname, last_vacuum, last_analyze from pg_stat_user_tables where relname in ('catalog_entities', 'catalog_search', 'catalog_relations', 'catalog_fts')`.execute(store.db);
+    expect(rows).toHaveLength(4);
+    for (const row of rows) expect([row.relname, row.last_vacuum, row.last_analyze]).toEqual([row.relname, expect.any(Date), expect.any(Date)]);
   });
 
   it('lets owners delete their entity, not others', async () => {

@@ -162,6 +162,18 @@ export const catalogMigrations: PlinthMigration[] = [
       await fillFullText(db, adapter);
     },
   },
+  {
+    // PostgreSQL's full-text words tagged with their column (see FULL_TEXT_COLUMN_TAGS in the
+    // dialect module) instead of weighted: one word in name and title at 100,000 entities reads
+    // the 1,203 matching rows instead of the 5,567 with the word anywhere. The table is built
+    // again on both databases (SQLite's FTS5 table comes out as it was).
+    name: '0013-catalog-full-text-tagged-words',
+    async up(db, adapter) {
+      await db.schema.dropTable(CATALOG_FULL_TEXT_TABLE).execute();
+      await adapter.createFullTextTable(db, CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS);
+      await fillFullText(db, adapter);
+    },
+  },
 ];
 
 /** Writes every entity's full-text row, in batches of 2,000. */

@@ -25,8 +25,22 @@ import { readLocation, type LocationContents } from './read-location.js';
 import { applyEntities, deleteEntityRows, type ApplyEntitiesResult, type IncomingEntity } from './write-entities.js';
 import type { CatalogTables, DbLocationRow, DbProblemRow } from './tables.js';
 import { Semaphore } from '../core/semaphore.js';
+import { CATALOG_FULL_TEXT_TABLE } from './full-text.js';
 
 export const REFRESH_LOCATION_JOB = 'catalog.refresh-location';
+export const REFRESH_STATISTICS_JOB = 'catalog.refresh-statistics';
+
+/**
+ * The catalog's planner statistics are refreshed (DialectAdapter.refreshStatistics) once the
+ * entities written since the last refresh reach a fifth of the catalog, at least 1,000: on
+ * PostgreSQL, 100,000 entities just ingested and no statistics, a filtered page took 90 ms at p99
+ * and a full-text page 179 ms; with them 25 and 46 ms. The job waits a few seconds, so the batches
+ * of one bulk load share a refresh.
+ */
+const STATISTICS_MIN_WRITES = 1000;
+const STATISTICS_SHARE = 0.2;
+const STATISTICS_DELAY_MS = 5000;
+const STATISTICS_TABLES = ['catalog_entities', 'catalog_search', 'catalog_relations', CATALOG_FULL_TEXT_TABLE];
 
 /**
  * New child locations refreshed per job, in one transaction. With 64 KiB pages a refresh's commit
@@ -121,6 +135,8 @@ export class CatalogService {
   private registry: KindRegistry;
   private readonly refreshing = new Map<string, Promise<void>>();
   private readonly firstRefreshes = new Semaphore(FIRST_REFRESHES_AT_ONCE);
+  /** Entities this process added, updated or deleted since it last asked for a statistics refresh. */
+  private writtenSinceStatistics = 0;
   private readonly configKinds: KindDefinition[];
   private readonly parser: CatalogParser;
 
@@ -345,6 +361,7 @@ export class CatalogService {
       for (const refresh of ready) results.set(refresh.location.id, await this.applyRefresh(trx, refresh, newChildren));
       return results;
     }) : new Map<string, ApplyEntitiesResult>();
+    await this.countWrites([...applied.values()]);
     // New child locations are refreshed in batches, each batch one transaction: a commit costs about
     // the same however many entities it writes (see REFRESH_BATCH).
     for (let i = 0; i < newChildren.length; i += REFRESH_BATCH) await this.scheduleNewLocations(newChildren.slice(i, i + REFRESH_BATCH));
@@ -513,7 +530,7 @@ export class CatalogService {
       });
     }
     const sourceKey = `provider:${provider}`;
-    return this.deps.store.transaction(async (trx) => {
+    const result = await this.deps.store.transaction(async (trx) => {
       const db = trx.withTables<CatalogTables>();
       const applied = await applyEntities(db, this.deps.store.adapter, this.registry, {
         sourceKey,
@@ -531,6 +548,20 @@ export class CatalogService {
       await appendEvent(this.deps.store, { type: 'catalog:entities-changed', subject: sourceKey, actor: actorRef, payload: { added: applied.added.slice(0, 100), updated: applied.updated.slice(0, 100), deleted: applied.deleted.slice(0, 100), conflicts: applied.conflicts.length } }, trx as unknown as Kysely<StoreTables>);
       return applied;
     });
+    await this.countWrites([result]);
+    return result;
+  }
+
+  /** Adds committed writes to the count that decides when the planner statistics are refreshed. */
+  private async countWrites(results: ApplyEntitiesResult[]): Promise<void> {
+    const { store } = this.deps;
+    if (!store.adapter.keepsPlannerStatistics) return;
+    for (const r of results) this.writtenSinceStatistics += r.added.length + r.updated.length + r.deleted.length;
+    if (this.writtenSinceStatistics < STATISTICS_MIN_WRITES) return;
+    const { n } = await this.db.selectFrom('catalog_entities').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    if (this.writtenSinceStatistics < Number(n) * STATISTICS_SHARE) return;
+    this.writtenSinceStatistics = 0;
+    await enqueueJob(store, { type: REFRESH_STATISTICS_JOB, uniqueKey: REFRESH_STATISTICS_JOB, runAt: Date.now() + STATISTICS_DELAY_MS, maxAttempts: 1 });
   }
 
   /** DELETE /entities/by-uid: removes the entity (its location may bring it back on the next refresh). */
@@ -566,9 +597,10 @@ export class CatalogService {
     };
   }
 
-  /** Job handlers for the worker: refresh a location, then schedule the next safety-net refresh. */
+  /** Job handlers for the worker: refresh a location, then schedule the next safety-net refresh; refresh planner statistics. */
   jobHandlers(): JobHandler[] {
     return [
+      { type: REFRESH_STATISTICS_JOB, run: () => this.deps.store.adapter.refreshStatistics(this.deps.store.db, STATISTICS_TABLES) },
       {
         type: REFRESH_LOCATION_JOB,
         backoffMs: (attempt) => 5000 * attempt,

@@ -29,6 +29,29 @@ describe.each(testDatabases)('dialect on $name', (database) => {
     expect((await all()).map((r) => r.extra)).toEqual(['x', 'x']);
   });
 
+  it('finds word prefixes in all full-text columns or only in some, several terms in different columns', async () => {
+    const { adapter, db } = t.store;
+    await adapter.createFullTextTable(db, 'docs', ['name', 'title', 'body']);
+    await adapter.insertFullText(db, 'docs', ['name', 'title', 'body'], [
+      { id: 1, texts: ['payments-api', 'payments gateway', 'charges cards'] },
+      { id: 2, texts: ['ledger', 'the ledger', 'records payments'] },
+      { id: 3, texts: ['café-menu', 'menü for the café', ''] },
+      { id: 4, texts: ['x'.repeat(3000), 'long', ''] },
+    ]);
+    const ids = async (terms: string[], within?: string[], containing?: string) =>
+      (await sql<Record<string, number>>`${adapter.fullTextMatchingIds('docs', ['name', 'title', 'body'], terms, within, containing)} order by 1`.execute(db)).rows.map((r) => Number(Object.values(r)[0]));
+    expect(await ids(['pay'])).toEqual([1, 2]);
+    expect(await ids(['pay'], ['name', 'title'])).toEqual([1]);
+    expect(await ids(['payments', 'ledger'])).toEqual([2]);
+    expect(await ids(['records', 'ledger'], ['body'])).toEqual([]);
+    expect(await ids(['café'], ['name'])).toEqual([3]);
+    expect(await ids(['menü'], ['title'])).toEqual([3]);
+    expect(await ids(['xxxx'], ['name'])).toEqual([4]);
+    expect(await ids(['payments'], ['name', 'title'], 'payments gate')).toEqual([1]);
+    await adapter.deleteFullText(db, 'docs', [1]);
+    expect(await ids(['pay'])).toEqual([2]);
+  });
+
   it('keeps nothing of a bulk insert whose transaction fails', async () => {
     await expect(
       t.store.transaction(async (trx) => {
