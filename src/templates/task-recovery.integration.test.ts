@@ -116,7 +116,8 @@ describe.each(testDatabases)('template tasks survive a killed worker on $name', 
     expect((await getTask(id)).status).toBe('processing');
     workers.push(await startQueueWorker(t.platform));
     const task = await until(id, (x) => x.status !== 'processing' && x.status !== 'open');
-    expect(task.status).toBe('completed');
+    // The task's own log says why, should it not complete.
+    expect(task.status, (await messagesOf(id)).join('\n')).toBe('completed');
     expect(task.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'completed']);
     const messages = await messagesOf(id);
     expect(messages).toContainEqual(expect.stringMatching(/Running again from the start \(attempt 2\)/));
