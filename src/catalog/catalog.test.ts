@@ -136,6 +136,14 @@ describe.each(testDatabases)('catalog on $name', (database) => {
     expect(await inFields('ledger serv', 'metadata.title')).toEqual(['ledger']);
     expect(await inFields('jav', 'metadata.tags')).toEqual(['ledger', 'payments']);
     expect(await inFields('java payments', 'metadata.tags')).toEqual([]);
+    // Matches page in order, by an entity column or a field of the search rows, with cursors.
+    const names = (body: { items: Array<{ metadata: { name: string } }> }) => body.items.map((e) => e.metadata.name);
+    const first = (await call('GET', '/entities/by-query?fullTextFilterTerm=payments&filter=kind=component&limit=1&fields=metadata.name')).body;
+    expect([names(first), first.totalItems]).toEqual([['ledger'], 2]);
+    const second = (await call('GET', `/entities/by-query?cursor=${first.pageInfo.nextCursor}`)).body;
+    expect([names(second), second.totalItems]).toEqual([['payments'], 2]);
+    expect(names((await call('GET', '/entities/by-query?fullTextFilterTerm=payments&filter=kind=component&orderField=metadata.name,desc&fields=metadata.name')).body)).toEqual(['payments', 'ledger']);
+    expect(names((await call('GET', '/entities/by-query?fullTextFilterTerm=payments&orderField=spec.type,asc&orderField=metadata.name,asc&fields=metadata.name')).body)).toEqual(expect.arrayContaining(['ledger', 'payments']));
   });
 
   it('answers by-refs in order with null for unknown refs, and facets with counts', async () => {

@@ -3,6 +3,7 @@ import type { DialectAdapter } from '../store/dialect.js';
 import type { PlinthMigration } from '../store/migrate.js';
 import type { Entity } from './model/index.js';
 import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_TABLE, fullTextOf } from './full-text.js';
+import { CATALOG_ENTITIES_PAGE_INDEX } from './tables.js';
 
 export const catalogMigrations: PlinthMigration[] = [
   {
@@ -172,6 +173,16 @@ export const catalogMigrations: PlinthMigration[] = [
       await db.schema.dropTable(CATALOG_FULL_TEXT_TABLE).execute();
       await adapter.createFullTextTable(db, CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS);
       await fillFullText(db, adapter);
+    },
+  },
+  {
+    // What a page query reads of each matching entity besides its body (id, kind, namespace, name,
+    // ref) in one narrow index: a full-text page sorts and counts every match, and on SQLite reading
+    // those columns from the table's rows (64 KiB pages, bodies inline) took 11 of a page's 14 ms
+    // at 100,000 entities (1,203 matches); from this index 3–5 ms.
+    name: '0014-catalog-entities-page-columns',
+    async up(db) {
+      await db.schema.createIndex(CATALOG_ENTITIES_PAGE_INDEX).on('catalog_entities').columns(['id', 'kind', 'namespace', 'name', 'ref']).execute();
     },
   },
 ];

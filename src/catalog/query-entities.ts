@@ -5,7 +5,7 @@ import { latestEventSeq } from '../store/events.js';
 import type { Store } from '../store/store.js';
 import { parseEntityRef, stringifyEntityRef, type Entity, type EntityRelation } from './model/index.js';
 import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_FIELDS, CATALOG_FULL_TEXT_TABLE } from './full-text.js';
-import type { CatalogTables } from './tables.js';
+import { CATALOG_ENTITIES_PAGE_INDEX, type CatalogTables } from './tables.js';
 
 const FULL_TEXT_COLUMN_OF_FIELD = new Map<string, string>(Object.entries(CATALOG_FULL_TEXT_FIELDS).map(([column, field]) => [field, column]));
 
@@ -109,8 +109,12 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
   const column = ORDER_COLUMNS[order.field];
   const terms = query.fullTextFilterTerm ? fullTextTerms(query.fullTextFilterTerm) : [];
 
+  // SQLite looks a matching entity up by its rowid, reading the table's row with its body: for the
+  // hundreds or thousands of matches a full-text page sorts and counts, the narrow index of the
+  // columns pages read is several times faster (see migration 0014). Other filters keep their plans.
+  const entities = terms.length ? (adapter.tableThroughIndex('catalog_entities', 'e', CATALOG_ENTITIES_PAGE_INDEX) as unknown as 'catalog_entities as e') : 'catalog_entities as e';
   const base = () => {
-    let q = db.selectFrom('catalog_entities as e');
+    let q = db.selectFrom(entities);
     if (query.filter.length) q = q.where((eb) => filterExpression(eb as unknown as EntitiesBuilder, query.filter));
     const fields = query.fullTextFilterFields;
     // Fields that all have a full-text column of their own narrow the index lookup itself.

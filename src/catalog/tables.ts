@@ -92,3 +92,6 @@ export interface DbProblemRow {
   message: string;
   created_at: number;
 }
+
+/** The index of the columns a page query reads of each entity (see migration 0014). */
+export const CATALOG_ENTITIES_PAGE_INDEX = 'catalog_entities_page';
