@@ -33,8 +33,8 @@ export const REFRESH_STATISTICS_JOB = 'catalog.refresh-statistics';
 /**
  * The catalog's planner statistics are refreshed (DialectAdapter.refreshStatistics) once the
  * entities written since the last refresh reach a fifth of the catalog, at least 1,000: on
- * PostgreSQL, 100,000 entities just ingested and no statistics, a filtered page took 90 ms at p99
- * and a full-text page 179 ms; with them 25 and 46 ms. The job waits a few seconds, so the batches
+ * PostgreSQL, 100,000 entities just ingested and no statistics, a filtered page took 146 ms at p99
+ * and a full-text page 189 ms; with them 14 and 26 ms. The job waits a few seconds, so the batches
  * of one bulk load share a refresh.
  */
 const STATISTICS_MIN_WRITES = 1000;
