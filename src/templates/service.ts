@@ -208,8 +208,9 @@ export class TemplateService {
     if (job && job.state !== 'failed') return row;
     const error = job ? `the task's worker stopped: ${job.last_error ?? 'no error recorded'}` : 'the task was lost by the queue';
     const steps = (JSON.parse(row.steps) as StepState[]).map((step) => (step.status === 'processing' ? { ...step, status: 'failed' as const } : step));
-    await this.finish(row.id, 'failed', { error, steps });
-    return { ...row, status: 'failed', error, steps: JSON.stringify(steps) };
+    if (await this.finish(row.id, 'failed', { error, steps })) return { ...row, status: 'failed', error, steps: JSON.stringify(steps) };
+    // The task ended between reading it and its job (a completed job's row is removed): as it ended.
+    return this.db.selectFrom('template_tasks').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
   }
 
   async taskEvents(taskId: string, after = 0): Promise<TaskEventView[]> {
@@ -244,8 +245,9 @@ export class TemplateService {
   }
 
   /** Ends a task (unless it ended already) and appends its completion event. */
-  private async finish(taskId: string, status: 'completed' | 'failed' | 'cancelled', result: { output?: unknown; error?: string; steps?: StepState[] }, trx?: Kysely<StoreTables>): Promise<void> {
-    const write = async (db: Kysely<TemplateTables>) => {
+  /** Ends a task still open or processing; false when it had ended already. */
+  private async finish(taskId: string, status: 'completed' | 'failed' | 'cancelled', result: { output?: unknown; error?: string; steps?: StepState[] }, trx?: Kysely<StoreTables>): Promise<boolean> {
+    const write = async (db: Kysely<TemplateTables>): Promise<boolean> => {
       const updated = await db
         .updateTable('template_tasks')
         .set({
@@ -260,12 +262,13 @@ export class TemplateService {
         .where('id', '=', taskId)
         .where('status', 'in', ['open', 'processing'])
         .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) return;
+      if (Number(updated.numUpdatedRows) === 0) return false;
       const message = status === 'completed' ? 'Run completed' : status === 'cancelled' ? 'Run cancelled' : `Run failed: ${result.error}`;
       await this.appendTaskEvent(taskId, status === 'cancelled' ? 'cancelled' : 'completion', { message, status, ...(result.output !== undefined ? { output: result.output } : {}), ...(result.error ? { error: { name: 'TemplateError', message: result.error } } : {}) }, db);
+      return true;
     };
-    if (trx) await write(trx.withTables<TemplateTables>());
-    else await this.deps.store.transaction((t) => write(t.withTables<TemplateTables>()));
+    if (trx) return write(trx.withTables<TemplateTables>());
+    return this.deps.store.transaction((t) => write(t.withTables<TemplateTables>()));
   }
 
   private async assertMayControl(task: TaskView, actor: { ref: string; role: string }): Promise<void> {

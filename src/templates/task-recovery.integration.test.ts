@@ -11,6 +11,7 @@ import { readEvents } from '../store/events.js';
 import { startQueueWorker } from '../server/platform.js';
 import { reapExpiredLeases, type QueueWorker } from '../store/queue/worker.js';
 import type { TaskView } from './service.js';
+import type { DbTemplateTaskRow, TemplateTables } from './tables.js';
 
 const exec = promisify(execFile);
 const TSX = import.meta.resolve('tsx');
@@ -142,5 +143,18 @@ describe.each(testDatabases)('template tasks survive a killed worker on $name', 
     expect(task.error?.message).toMatch(/the task's worker stopped: lease expired/);
     expect(task.steps.find((s) => s.id === 'wait')?.status).toBe('failed');
     expect((await messagesOf(id)).at(-1)).toMatch(/Run failed: the task's worker stopped/);
+  });
+
+  it('shows a task that ended while it was being read as it ended, not as lost', async () => {
+    const id = await submit('finished');
+    workers.push(await startQueueWorker(t.platform));
+    await until(id, (x) => x.status === 'completed');
+    await workers.pop()!.stop();
+    // A reader that saw the task processing, then found its job gone (a completed job's row is
+    // removed), must not report it lost: this raced with the polling above on a slow machine.
+    const seenBefore = await t.platform.store.db.withTables<TemplateTables>().selectFrom('template_tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const reconcile = (t.platform.templates as unknown as { reconcile(row: DbTemplateTaskRow): Promise<DbTemplateTaskRow> }).reconcile.bind(t.platform.templates);
+    expect((await reconcile({ ...seenBefore, status: 'processing' })).status).toBe('completed');
+    expect((await getTask(id)).status).toBe('completed');
   });
 });
