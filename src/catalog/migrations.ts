@@ -147,11 +147,7 @@ export const catalogMigrations: PlinthMigration[] = [
     // search in name and title had to check the fields of every entity matching in any (5,567 for
     // one word) and took 75–120 ms.
     name: '0011-catalog-full-text-fields',
-    async up(db, adapter) {
-      await db.schema.dropTable(CATALOG_FULL_TEXT_TABLE).execute();
-      await adapter.createFullTextTable(db, CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS);
-      await fillFullText(db, adapter);
-    },
+    up: rebuildFullText,
   },
   {
     // Full-text columns in lower case, so a search kept to name or title checks the term in the
@@ -169,11 +165,7 @@ export const catalogMigrations: PlinthMigration[] = [
     // the 1,203 matching rows instead of the 5,567 with the word anywhere. The table is built
     // again on both databases (SQLite's FTS5 table comes out as it was).
     name: '0013-catalog-full-text-tagged-words',
-    async up(db, adapter) {
-      await db.schema.dropTable(CATALOG_FULL_TEXT_TABLE).execute();
-      await adapter.createFullTextTable(db, CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS);
-      await fillFullText(db, adapter);
-    },
+    up: rebuildFullText,
   },
   {
     // What a page query reads of each matching entity besides its body (id, kind, namespace, name,
@@ -186,6 +178,13 @@ export const catalogMigrations: PlinthMigration[] = [
     },
   },
 ];
+
+/** Drops the full-text table and builds it again, in the adapter's current layout, from every entity. */
+async function rebuildFullText(db: Kysely<any>, adapter: DialectAdapter): Promise<void> {
+  await db.schema.dropTable(CATALOG_FULL_TEXT_TABLE).execute();
+  await adapter.createFullTextTable(db, CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS);
+  await fillFullText(db, adapter);
+}
 
 /** Writes every entity's full-text row, in batches of 2,000. */
 async function fillFullText(db: Kysely<any>, adapter: DialectAdapter): Promise<void> {
