@@ -30,7 +30,12 @@ export function runGit(args: string[], options: RunGitOptions = {}): Promise<Buf
     const out: Buffer[] = [];
     let received = 0;
     let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     const limit = options.maxOutputBytes;
     child.stdout.on('data', (d: Buffer) => {
       out.push(d);
@@ -50,7 +55,7 @@ export function runGit(args: string[], options: RunGitOptions = {}): Promise<Buf
     child.on('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(Buffer.concat(out));
-      else reject(new GitError(args, stderr, code));
+      else reject(new GitError(args, timedOut ? `${stderr}\nkilled: no exit after ${timeoutMs} ms` : stderr, code));
     });
     // git may exit without reading its input (an error, or a command that takes none).
     child.stdin.on('error', () => {});

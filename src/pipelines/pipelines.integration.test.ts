@@ -50,10 +50,21 @@ describe.each(testDatabases)('pipelines on $name', (database) => {
   };
   const runsOf = async (query: string) => (await api<{ items: RunView[] }>('GET', `/api/pipelines/runs?${query}`)).body.items;
   const completed = (id: number, timeoutMs = 30_000) =>
-    waitFor(`run ${id} to complete`, async () => {
-      const { body } = await api<RunDetails>('GET', `/api/pipelines/runs/${id}`);
-      return body.status === 'completed' ? body : undefined;
-    }, timeoutMs);
+    waitFor(
+      `run ${id} to complete`,
+      async () => {
+        const { body } = await api<RunDetails>('GET', `/api/pipelines/runs/${id}`);
+        return body.status === 'completed' ? body : undefined;
+      },
+      timeoutMs,
+      async () => {
+        // Where the run stood: its jobs, their logs, and the queue's jobs with this worker's count.
+        const { body } = await api<RunDetails>('GET', `/api/pipelines/runs/${id}`);
+        const queued = await t.platform.store.db.selectFrom('jobs').select(['id', 'type', 'state', 'attempts', 'locked_by', 'locked_until', 'run_at', 'last_error']).execute();
+        const jobs = body.jobs.map((j) => `${j.id} ${j.key} ${j.status} ${j.conclusion ?? ''}`).join('\n');
+        return `run ${body.status}; jobs:\n${jobs}\nlogs:\n${await logsOf(body)}\nqueue (${worker.runningCount} running here, now ${Date.now()}):\n${JSON.stringify(queued)}`;
+      },
+    );
   const dispatchWorkflow = async (workflow: string) => (await api<RunView>('POST', '/api/pipelines/dispatch', { repository: 'default/web', workflow })).body;
   const jobOf = async (runId: number, key: string) => (await api<RunDetails>('GET', `/api/pipelines/runs/${runId}`)).body.jobs.find((j) => j.key === key)!;
   const logsOf = async (run: RunDetails) => (await Promise.all(run.jobs.map((j) => readLogLines(t.platform.pipelines.db, j.id, 0, 100_000)))).flat().map((l) => l.text).join('\n');
