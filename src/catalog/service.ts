@@ -46,14 +46,14 @@ const STATISTICS_TABLES = ['catalog_entities', 'catalog_search', 'catalog_relati
  * New child locations refreshed per job, in one transaction. With 64 KiB pages a refresh's commit
  * writes about every page of the search and relation indexes, so fewer commits is less writing:
  * 100,000 entities in 111 location files ingested in 18–21 s in batches of 4, 20.5 s one by one,
- * 18 s in batches of 8 — but a batch holds SQLite's one connection for its whole write (3.5 s in
- * batches of 4, 6.5 s in batches of 8), and API reads wait for it.
+ * 18 s in batches of 8 — but a batch holds SQLite's writer for its whole write (3.5 s in batches
+ * of 4, 6.5 s in batches of 8), and other writes wait for it. (Measured again with reads on their
+ * own connection: batches of 8 no faster than the run-to-run noise of ±5 s in 30 s.)
  */
 const REFRESH_BATCH = 4;
 /**
  * First refreshes of new locations a process runs at once (everything in them is new: parsed
- * entities held in memory until written). On PostgreSQL jobs overlap (on SQLite a job's write
- * runs to its end without yielding). Ingesting 100,000 entities on PostgreSQL: peak RSS 587 MiB
+ * entities held in memory until written). Jobs overlap: one reads and parses while another writes. Ingesting 100,000 entities on PostgreSQL: peak RSS 587 MiB
  * with 4 at once, 470 MiB with 2. Refreshes of known locations, mostly unchanged files skipped
  * by hash, are not held back (re-ingesting the unchanged set: 1.3 s with 4 jobs at once, up to
  * 3.7 s with 2).

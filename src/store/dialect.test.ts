@@ -52,6 +52,35 @@ describe.each(testDatabases)('dialect on $name', (database) => {
     expect(await ids(['pay'])).toEqual([2]);
   });
 
+  it('answers reads while a write transaction is open, with what was last committed, and lets other work run during a long write', async () => {
+    const db = t.store.db as Kysely<any>;
+    const ids = async () => (await db.selectFrom('bulk').select('id').orderBy('id').execute()).map((r) => Number(r.id));
+    await db.insertInto('bulk').values({ id: 1, key: 'a' }).execute();
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    let finish!: () => void;
+    const finishing = new Promise<void>((resolve) => (finish = resolve));
+    const writing = t.store.transaction(async (trx) => {
+      await (trx as Kysely<any>).insertInto('bulk').values({ id: 2, key: 'b' }).execute();
+      open();
+      await finishing;
+      await (trx as Kysely<any>).insertInto('bulk').values({ id: 3, key: 'c' }).execute();
+    });
+    await opened;
+    expect(await ids()).toEqual([1]);
+    finish();
+    await writing;
+    expect(await ids()).toEqual([1, 2, 3]);
+
+    // A timer due now runs before a bulk write of a few seconds commits, not after it.
+    let timerAt = Infinity;
+    setTimeout(() => (timerAt = performance.now()), 0);
+    const rows = Array.from({ length: 200_000 }, (_, i) => [10 + i, `key-${i % 97}`, `value ${i}`]);
+    await t.store.transaction((trx) => t.store.adapter.insertRows(trx, 'bulk', ['id', 'key', 'value'], rows));
+    const committedAt = performance.now();
+    expect(timerAt).toBeLessThan(committedAt);
+  });
+
   it('keeps nothing of a bulk insert whose transaction fails', async () => {
     await expect(
       t.store.transaction(async (trx) => {
@@ -74,6 +103,38 @@ describe('SQLite file', () => {
     await sql`create table bulk (id integer)`.execute(t.store.db);
     await t.store.adapter.insertRows(t.store.db, 'bulk', ['id'], [[1], [2]]);
     expect((await sql<{ id: number }>`select id from bulk order by id`.execute(t.store.db)).rows).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
+  it('lets a write outside a transaction wait for the open one, and reads a table or index made a moment ago', async () => {
+    const db = t.store.db as Kysely<any>;
+    await sql`create table items (id integer primary key)`.execute(db);
+    let finish!: () => void;
+    const finishing = new Promise<void>((resolve) => (finish = resolve));
+    let inside!: () => void;
+    const insideNow = new Promise<void>((resolve) => (inside = resolve));
+    const writing = t.store.transaction(async (trx) => {
+      await (trx as Kysely<any>).insertInto('items').values({ id: 1 }).execute();
+      inside();
+      await finishing;
+    });
+    await insideNow;
+    let outsideDone = false;
+    const outside = db.insertInto('items').values({ id: 2 }).execute().then(() => (outsideDone = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(outsideDone).toBe(false);
+    finish();
+    await Promise.all([writing, outside]);
+    expect((await db.selectFrom('items').select('id').orderBy('id').execute()).map((r) => r.id)).toEqual([1, 2]);
+
+    // What a migration does on one connection, no transaction: the read-only connection has not
+    // seen the new schema yet when the next statement comes.
+    await db.connection().execute(async (connection) => {
+      await sql`create index items_id on items (id)`.execute(connection);
+      await sql`drop index items_id`.execute(connection);
+      await sql`create index items_id on items (id desc)`.execute(connection);
+      await sql`create table later (id integer)`.execute(connection);
+      expect((await sql`select count(*) as n from later`.execute(connection)).rows).toEqual([{ n: 0 }]);
+    });
   });
 
   it('uses 64 KiB pages; its checkpointer thread copies the write-ahead log back, which stays bounded', async () => {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import pg from 'pg';
 import { startCheckpointer } from './sqlite-checkpointer.js';
+import { SqliteReadWriteDialect, WRITE_SLICE_MS, withStatementCache, yieldToEventLoop } from './sqlite-connections.js';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type ColumnDataType, type ColumnDefinitionBuilder, type CreateTableBuilder, type RawBuilder, type Transaction } from 'kysely';
 
 type DataTypeExpression = ColumnDataType;
@@ -130,6 +131,13 @@ function taggedWords(texts: Array<string | null>): string[] {
 /** Longer words are cut (PostgreSQL refuses lexemes over 2,046 bytes); a prefix search still finds them. */
 const MAX_FULL_TEXT_WORD = 200;
 
+/** A read-only connection to a database file another connection opened in WAL mode. */
+function openReader(file: string): Database.Database {
+  const reader = new Database(file, { readonly: true });
+  reader.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  return reader;
+}
+
 export function openSqlite<DB>(file: string): OpenedDialect<DB> {
   const database = new Database(file);
   // Big pages for a new file (an existing one keeps its own): a refresh's inserts land all over
@@ -164,7 +172,10 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
     }
   };
   const connection = withStatementCache(database);
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: connection }) });
+  // A file gets a second, read-only connection for reads (see SqliteReadWriteDialect); an
+  // in-memory database exists on its one connection only.
+  const reader = file === ':memory:' ? undefined : withStatementCache(openReader(file));
+  const db = new Kysely<DB>({ dialect: reader ? new SqliteReadWriteDialect(connection, reader) : new SqliteDialect({ database: connection }) });
   const preparedInsert = (table: string, columns: readonly string[], rowCount: number) => {
     const row = `(${columns.map(() => '?').join(', ')})`;
     return connection.prepare(`insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: rowCount }, () => row).join(', ')}`);
@@ -181,29 +192,31 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
     keepsPlannerStatistics: false,
     async refreshStatistics() {},
     async writeTransaction(kysely, fn) {
-      // One connection per process: holding it serialises our own callers, and BEGIN IMMEDIATE
-      // takes the file's write lock up front, so a read-then-write never fails with BUSY_SNAPSHOT.
-      const result = await kysely.connection().execute(async (connection) => {
+      // The writer connection is held by one transaction at a time (reads go to the reader; see
+      // SqliteReadWriteDialect), and BEGIN IMMEDIATE takes the file's write lock up front, so a
+      // read-then-write never fails with BUSY_SNAPSHOT.
+      return kysely.connection().execute(async (connection) => {
         await sql`begin immediate`.execute(connection);
+        let value: Awaited<ReturnType<typeof fn>>;
         try {
-          const value = await fn(connection);
+          value = await fn(connection);
           await sql`commit`.execute(connection);
-          return value;
         } catch (error) {
           await sql`rollback`.execute(connection);
           throw error;
         }
+        if (checkpointer) {
+          checkpointer.request();
+          // The log starts over only when a checkpoint ended between two write transactions; with
+          // writes back to back the thread's checkpoints may keep missing that moment, and the
+          // connection's own checkpoint is skipped while the thread's runs. Past the fallback size
+          // the writer waits for the thread's checkpoint and copies the rest of the log itself
+          // (still holding the writer, so no transaction starts meanwhile), so the next write starts
+          // it over: the log stays within that size and one transaction.
+          if (walBytes() > WAL_FALLBACK_CHECKPOINT_BYTES) restartLog();
+        }
+        return value;
       });
-      if (checkpointer) {
-        checkpointer.request();
-        // The log starts over only when a checkpoint ended between two write transactions; with
-        // writes back to back the thread's checkpoints may keep missing that moment, and the
-        // connection's own checkpoint is skipped while the thread's runs. Past the fallback size
-        // the writer waits for the thread's checkpoint and copies the rest of the log itself, so
-        // the next write starts it over: the log stays within that size and one transaction.
-        if (walBytes() > WAL_FALLBACK_CHECKPOINT_BYTES) restartLog();
-      }
-      return result;
     },
     async lockUntilCommit() {},
     async notify() {
@@ -221,17 +234,23 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
       await adapter.insertRows(kysely, table, ['rowid', ...columns], rows.map((r) => [r.id, ...r.texts]));
     },
     async insertRows(_trx, table, columns, rows) {
-      // Straight on the connection, which the caller's transaction holds; synchronous, so nothing
-      // else runs in between. With no transaction open (a migration), in one of its own.
-      const insertAll = () => {
-        const many = preparedInsert(table, columns, ROWS_PER_INSERT);
-        let i = 0;
-        for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) many.run(rows.slice(i, i + ROWS_PER_INSERT).flat());
-        const one = preparedInsert(table, columns, 1);
+      // Straight on the connection, which the caller's transaction holds (other writers wait for it),
+      // pausing every WRITE_SLICE_MS for other work. With no transaction open (a migration), in one of
+      // its own, at once.
+      const many = preparedInsert(table, columns, ROWS_PER_INSERT);
+      const one = preparedInsert(table, columns, 1);
+      let i = 0;
+      /** Inserts rows until done (true) or past the deadline (false). */
+      const insertUntil = (deadline: number) => {
+        while (i + ROWS_PER_INSERT <= rows.length) {
+          many.run(rows.slice(i, (i += ROWS_PER_INSERT)).flat());
+          if (performance.now() > deadline) return false;
+        }
         for (; i < rows.length; i++) one.run(rows[i]);
+        return true;
       };
-      if (database.inTransaction) insertAll();
-      else database.transaction(insertAll)();
+      if (!database.inTransaction) database.transaction(() => insertUntil(Infinity))();
+      else while (!insertUntil(performance.now() + WRITE_SLICE_MS)) await yieldToEventLoop();
     },
     async deleteFullText(kysely, table, ids) {
       for (let i = 0; i < ids.length; i += 500) await sql`delete from ${sql.id(table)} where rowid in (${sql.join(ids.slice(i, i + 500))})`.execute(kysely);
@@ -250,35 +269,6 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
   return { db, adapter };
 }
 
-/** Prepared statements kept per connection, by SQL text (the least recently used go first). */
-const STATEMENT_CACHE_SIZE = 500;
-
-/**
- * The connection with its statements prepared once, for Kysely and for bulk inserts alike: Kysely
- * prepares every query it runs, and preparing was 5 % of a catalog by-name request's time.
- * (SQLite prepares a cached statement again by itself when the schema changed.)
- */
-function withStatementCache(database: Database.Database): { prepare(sql: string): Database.Statement; close(): void } {
-  const statements = new Map<string, Database.Statement>();
-  return {
-    prepare(text) {
-      const cached = statements.get(text);
-      if (cached) {
-        statements.delete(text);
-        statements.set(text, cached);
-        return cached;
-      }
-      const statement = database.prepare(text);
-      statements.set(text, statement);
-      if (statements.size > STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
-      return statement;
-    },
-    close() {
-      statements.clear();
-      database.close();
-    },
-  };
-}
 
 // 64-bit integers come back as JS numbers: we store epoch milliseconds and sequences, far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * Copies an SQLite file's write-ahead log back into the database from a worker thread with its
- * own connection, so the process's one connection never does it inside a commit. Measured on
+ * own connection, so the process's writer never does it inside a commit. Measured on
  * 100,000 catalog entities: checkpoints (page copies and the fsync) were about a third of the
  * time spent committing. A PASSIVE checkpoint never blocks the writer or readers; the main
  * connection keeps a large `wal_autocheckpoint` as the fallback should this thread fall behind.
