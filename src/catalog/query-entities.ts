@@ -329,7 +329,7 @@ export async function entityFacets(db: Kysely<CatalogTables>, facets: string[], 
     // Grouped by (value, original_value) — the same groups as the original value alone, since value
     // is its lower case — so that the (key, value, original_value, entity_id) index delivers the rows
     // in group order and nothing is sorted or read from the table. original_value is null where it
-    // equals value (see buildSearchRows).
+    // equals value (see addSearchRows).
     let q = db
       .selectFrom('catalog_search as s')
       .select([(eb) => eb.fn.coalesce('s.original_value', 's.value').as('value'), (eb) => eb.fn.count<number>('s.entity_id').distinct().as('count')])

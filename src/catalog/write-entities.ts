@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DialectAdapter } from '../store/dialect.js';
 import { entityRefOf, relationsOf, type Entity, type KindRegistry } from './model/index.js';
+import { timeOrderedUuid } from '../core/uuid.js';
 import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_TABLE, fullTextOf } from './full-text.js';
 import type { CatalogTables } from './tables.js';
 
@@ -48,8 +49,10 @@ function chunks<T>(items: T[], size = CHUNK): T[][] {
   return out;
 }
 
-export function hashEntity(entity: Entity): string {
-  return createHash('sha1').update(JSON.stringify(entity)).digest('hex');
+/** The entity as stored (its JSON) and that text's hash, which tells an unchanged entity. */
+function serializeEntity(entity: Entity): { body: string; hash: string } {
+  const body = JSON.stringify(entity);
+  return { body, hash: createHash('sha1').update(body).digest('hex') };
 }
 
 /**
@@ -62,10 +65,10 @@ export async function applyEntities(db: Kysely<CatalogTables>, adapter: DialectA
   const result: ApplyEntitiesResult = { added: [], updated: [], unchanged: 0, orphaned: [], deleted: [], conflicts: [] };
 
   // The last document wins when one source emits the same ref twice.
-  const byRef = new Map<string, IncomingEntity & { ref: string; hash: string }>();
+  const byRef = new Map<string, IncomingEntity & { ref: string; body: string; hash: string }>();
   for (const item of input.incoming) {
     const ref = entityRefOf(item.entity).toLowerCase();
-    byRef.set(ref, { ...item, ref, hash: hashEntity(item.entity) });
+    byRef.set(ref, { ...item, ref, ...serializeEntity(item.entity) });
   }
   const refs = [...byRef.keys()];
 
@@ -75,8 +78,8 @@ export async function applyEntities(db: Kysely<CatalogTables>, adapter: DialectA
     for (const row of rows) existing.set(row.ref, row);
   }
 
-  const toInsert: Array<IncomingEntity & { ref: string; hash: string }> = [];
-  const toReplace: Array<IncomingEntity & { ref: string; hash: string; id: number }> = [];
+  const toInsert: Array<IncomingEntity & { ref: string; body: string; hash: string }> = [];
+  const toReplace: Array<IncomingEntity & { ref: string; body: string; hash: string; id: number }> = [];
   for (const item of byRef.values()) {
     const current = existing.get(item.ref);
     if (!current) {
@@ -106,7 +109,7 @@ export async function applyEntities(db: Kysely<CatalogTables>, adapter: DialectA
           location_id: input.locationId,
           source_file: item.file,
           source_line: item.line,
-          body: JSON.stringify(item.entity),
+          body: item.body,
           hash: item.hash,
           etag: randomUUID(),
           orphan: 0,
@@ -122,7 +125,7 @@ export async function applyEntities(db: Kysely<CatalogTables>, adapter: DialectA
   for (const part of chunks(toInsert, 200)) {
     const values = part.map((item) => {
       const row = [
-        randomUUID(),
+        timeOrderedUuid(now),
         item.ref,
         item.entity.kind.toLowerCase(),
         (item.entity.metadata.namespace ?? 'default').toLowerCase(),
@@ -131,7 +134,7 @@ export async function applyEntities(db: Kysely<CatalogTables>, adapter: DialectA
         input.locationId,
         item.file,
         item.line,
-        JSON.stringify(item.entity),
+        item.body,
         item.hash,
         randomUUID(),
         0,
@@ -183,7 +186,8 @@ async function deriveFrom(db: Kysely<CatalogTables>, adapter: DialectAdapter, re
       relations.push([source, r.type, r.target.toLowerCase(), id]);
       if (source === ref) own.push(r);
     }
-    buildSearchRows(item.entity, own).forEach((row, seq) => search.push([id, seq, row.key, row.value, row.original_value]));
+    let seq = 0;
+    addSearchRows(item.entity, own, (key, value, originalValue) => search.push([id, seq++, key, value, originalValue]));
     text.push({ id, texts: fullTextOf(item.entity) });
   }
   // Sorted by the leading columns of their main index so that consecutive rows land on
@@ -222,13 +226,12 @@ const MAX_SEARCH_VALUE = 200;
 /**
  * Flattens an entity to (key, value) rows for filters and facets, as Backstage does: nested keys
  * joined by dots, one row per array element, `relations.<type>` for outgoing relations.
- * original_value is the value as written when it differs from its lower case, else null.
+ * originalValue is the value as written when it differs from its lower case, else null.
  */
-export function buildSearchRows(entity: Entity, outgoing: Array<{ type: string; target: string }>): Array<{ key: string; value: string | null; original_value: string | null }> {
-  const rows: Array<{ key: string; value: string | null; original_value: string | null }> = [];
+function addSearchRows(entity: Entity, outgoing: Array<{ type: string; target: string }>, add: (key: string, value: string | null, originalValue: string | null) => void): void {
   const push = (key: string, value: unknown) => {
     if (value === null || value === undefined) {
-      rows.push({ key, value: null, original_value: null });
+      add(key, null, null);
       return;
     }
     const text = String(value);
@@ -236,7 +239,7 @@ export function buildSearchRows(entity: Entity, outgoing: Array<{ type: string; 
     // Most values (names, refs, types) are lower case already: not storing them twice keeps the
     // (key, value, original_value) index, the one every write updates at random places, smaller.
     const lower = text.toLowerCase();
-    rows.push({ key, value: lower, original_value: lower === text ? null : text });
+    add(key, lower, lower === text ? null : text);
   };
   const walk = (prefix: string, value: unknown) => {
     if (Array.isArray(value)) {
@@ -250,5 +253,4 @@ export function buildSearchRows(entity: Entity, outgoing: Array<{ type: string; 
   const { relations: _relations, ...rest } = entity;
   walk('', { ...rest, metadata: { namespace: 'default', ...entity.metadata } });
   for (const r of outgoing) push(`relations.${r.type.toLowerCase()}`, r.target);
-  return rows;
 }
