@@ -38,6 +38,13 @@ export interface DialectAdapter {
   lockUntilCommit(trx: Kysely<any>, key: string): Promise<void>;
   /** Sends a notification that is delivered when trx commits. */
   notify(db: Kysely<unknown> | Transaction<unknown>, channel: string, payload: string): Promise<void>;
+  /**
+   * Runs fn when what this process wrote so far is visible to its reads: on SQLite, whose reads
+   * outside a transaction see the last commit, once the write transaction in progress (if any) has
+   * ended; on PostgreSQL at once (a read there never waited for another connection's transaction;
+   * notify delivers again at commit).
+   */
+  afterWriteTransaction(fn: () => void): void;
   /** Calls onNotify for every notification on channel until the returned function is called. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   isUniqueViolation(error: unknown): boolean;
@@ -172,6 +179,7 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
     }
   };
   const connection = withStatementCache(database);
+  const afterWrite: Array<() => void> = [];
   // A file gets a second, read-only connection for reads (see SqliteReadWriteDialect); an
   // in-memory database exists on its one connection only.
   const reader = file === ':memory:' ? undefined : withStatementCache(openReader(file));
@@ -204,6 +212,9 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
         } catch (error) {
           await sql`rollback`.execute(connection);
           throw error;
+        } finally {
+          // Whatever waited for this transaction to end (in-process signals of what it wrote).
+          for (const due of afterWrite.splice(0)) due();
         }
         if (checkpointer) {
           checkpointer.request();
@@ -219,6 +230,10 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
       });
     },
     async lockUntilCommit() {},
+    afterWriteTransaction(fn) {
+      if (database.inTransaction) afterWrite.push(fn);
+      else fn();
+    },
     async notify() {
       // Other processes on one SQLite file poll; in-process wake-ups go through the store's emitter.
     },
@@ -298,6 +313,7 @@ export function openPostgres<DB>(connectionString: string, options: { maxConnect
       await sql`vacuum (analyze) ${sql.join(tables.map((t) => sql.id(t)))}`.execute(kysely);
     },
     writeTransaction: (kysely, fn) => kysely.transaction().execute(fn),
+    afterWriteTransaction: (fn) => fn(),
     async lockUntilCommit(trx, key) {
       await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(trx);
     },

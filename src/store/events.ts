@@ -33,7 +33,7 @@ export async function appendEvent(store: Store, event: NewEvent, db: Kysely<Stor
     .returning('seq')
     .executeTakeFirstOrThrow();
   await store.adapter.notify(db as Kysely<unknown>, EVENTS_CHANNEL, String(row.seq));
-  store.signals.emit(EVENTS_CHANNEL, row.seq);
+  store.signal(EVENTS_CHANNEL, row.seq);
   return row.seq;
 }
 

@@ -13,8 +13,13 @@ import type { StoreTables } from './tables.js';
 export interface Store {
   db: Kysely<StoreTables>;
   adapter: DialectAdapter;
-  /** In-process signals (`job:enqueued`, `event:appended`) so local waiters wake without polling. */
+  /** In-process signals (`job:enqueued`, `event:appended`) so local waiters wake without polling: listen here, send with `signal`. */
   signals: EventEmitter;
+  /**
+   * Wakes this process's listeners on channel once what was written so far is visible to their
+   * reads (on SQLite, after the write transaction in progress). Pass the payload a notify carries.
+   */
+  signal(channel: string, payload: string | number): void;
   /**
    * Calls fn for every notification on channel, from this process (signals) and, where the
    * database supports it, from other processes. One LISTEN connection per channel serves every
@@ -52,6 +57,9 @@ export function openStore(options: OpenStoreOptions): Store {
     db,
     adapter,
     signals,
+    signal(channel, payload) {
+      adapter.afterWriteTransaction(() => signals.emit(channel, payload));
+    },
     async onNotification(channel, fn) {
       const listener = (payload: unknown) => fn(String(payload));
       signals.on(channel, listener);

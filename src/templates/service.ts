@@ -241,7 +241,7 @@ export class TemplateService {
       await db.insertInto('template_task_events').values(values).execute();
     }
     await this.deps.store.adapter.notify(db as Kysely<unknown>, TASK_EVENTS_CHANNEL, taskId);
-    this.deps.store.signals.emit(TASK_EVENTS_CHANNEL, taskId);
+    this.deps.store.signal(TASK_EVENTS_CHANNEL, taskId);
   }
 
   /** Ends a task (unless it ended already) and appends its completion event. */

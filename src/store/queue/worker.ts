@@ -425,7 +425,7 @@ export async function reapExpiredLeases(store: Store, now = Date.now()): Promise
   // Wake the workers of each affected queue, here and in other processes.
   for (const queue of new Set(result.map((r) => r.queue))) {
     await store.adapter.notify(store.db as Kysely<unknown>, JOBS_CHANNEL, queue);
-    store.signals.emit(JOBS_CHANNEL, queue);
+    store.signal(JOBS_CHANNEL, queue);
   }
   return result.length;
 }

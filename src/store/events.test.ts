@@ -1,0 +1,32 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { testDatabases } from '../../test/support/databases.js';
+import { createTestStore, type TestStore } from '../../test/support/store.js';
+import { appendEvent, EVENTS_CHANNEL, readEvents } from './events.js';
+
+describe.each(testDatabases)('events on $name', (database) => {
+  let t: TestStore;
+  beforeEach(async () => {
+    t = await createTestStore(database);
+  });
+  afterEach(() => t.close());
+
+  it('lets a listener woken by an event appended inside a transaction read that event once it commits', async () => {
+    const { store } = t;
+    const seen: number[][] = [];
+    // What a live stream does: on each signal, read the events it has not sent yet.
+    const stop = await store.onNotification(EVENTS_CHANNEL, () => {
+      void readEvents(store, { types: ['test:happened'] }).then((events) => seen.push(events.map((e) => e.seq)));
+    });
+    try {
+      const seq = await store.transaction(async (trx) => {
+        const appended = await appendEvent(store, { type: 'test:happened', subject: 'test:x', actor: 'test' }, trx);
+        // The transaction goes on writing for a while after the event.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return appended;
+      });
+      await expect.poll(() => seen.some((seqs) => seqs.includes(seq)), { timeout: 5_000 }).toBe(true);
+    } finally {
+      stop();
+    }
+  });
+});
