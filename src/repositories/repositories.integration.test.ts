@@ -1,17 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../../test/support/databases.js';
+import { gitAsAlice as git, withToken } from '../../test/support/git.js';
 import { createTestApp, type TestApp } from '../../test/support/platform.js';
 import { createApiToken } from '../auth/tokens.js';
 import { authDb, createGroup, createUser } from '../auth/users.js';
 import { readEvents } from '../store/events.js';
 import { startCapabilities, startQueueWorker } from '../server/platform.js';
-
-const exec = promisify(execFile);
 
 describe.each(testDatabases)('hosted git repositories on $name', (database) => {
   let t: TestApp;
@@ -19,10 +16,6 @@ describe.each(testDatabases)('hosted git repositories on $name', (database) => {
   let member: string;
   let dir: string;
   let background: Array<{ stop(): Promise<void> }> = [];
-  // Asynchronous: git talks to the server running in this very process.
-  const git = async (cwd: string, ...args: string[]) =>
-    (await exec('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: 'Alice', GIT_AUTHOR_EMAIL: 'a@e', GIT_COMMITTER_NAME: 'Alice', GIT_COMMITTER_EMAIL: 'a@e' } })).stdout;
-  const withToken = (url: string, token: string) => url.replace('http://', `http://x-token:${token}@`);
 
   beforeAll(async () => {
     t = await createTestApp(database);

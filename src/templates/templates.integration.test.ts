@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../../test/support/databases.js';
+import { gitAsAlice as git, withToken } from '../../test/support/git.js';
 import { createTestApp, type TestApp } from '../../test/support/platform.js';
 import { createApiToken } from '../auth/tokens.js';
 import { authDb, createUser } from '../auth/users.js';
@@ -22,9 +23,6 @@ describe.each(testDatabases)('templates end to end on $name', (database) => {
   let member: string;
   let dir: string;
   let background: Array<{ stop(): Promise<void> }> = [];
-  const git = async (cwd: string, ...args: string[]) =>
-    (await exec('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: 'Alice', GIT_AUTHOR_EMAIL: 'a@e', GIT_COMMITTER_NAME: 'Alice', GIT_COMMITTER_EMAIL: 'a@e' } })).stdout;
-  const withToken = (url: string, token: string) => url.replace('http://', `http://x-token:${token}@`);
 
   beforeAll(async () => {
     t = await createTestApp(database, (config) => {

@@ -10,3 +10,8 @@ const exec = promisify(execFile);
 export async function gitAsAlice(cwd: string, ...args: string[]): Promise<string> {
   return (await exec('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: 'Alice', GIT_AUTHOR_EMAIL: 'a@e', GIT_COMMITTER_NAME: 'Alice', GIT_COMMITTER_EMAIL: 'a@e' } })).stdout;
 }
+
+/** An HTTP clone URL carrying a Plinth token as its password (git's basic auth). */
+export function withToken(url: string, token: string): string {
+  return url.replace('http://', `http://x-token:${token}@`);
+}
