@@ -53,10 +53,10 @@ const STATISTICS_TABLES = ['catalog_entities', 'catalog_search', 'catalog_relati
 const REFRESH_BATCH = 4;
 /**
  * First refreshes of new locations a process runs at once (everything in them is new: parsed
- * entities held in memory until written). Jobs overlap: one reads and parses while another writes. Ingesting 100,000 entities on PostgreSQL: peak RSS 587 MiB
- * with 4 at once, 470 MiB with 2. Refreshes of known locations, mostly unchanged files skipped
- * by hash, are not held back (re-ingesting the unchanged set: 1.3 s with 4 jobs at once, up to
- * 3.7 s with 2).
+ * entities held in memory until written). Jobs overlap: one reads and parses while another
+ * writes. Ingesting 100,000 entities on PostgreSQL: peak RSS 587 MiB with 4 at once, 470 MiB
+ * with 2. Refreshes of known locations, mostly unchanged files skipped by hash, are not held back
+ * (re-ingesting the unchanged set: 1.3 s with 4 jobs at once, up to 3.7 s with 2).
  */
 const FIRST_REFRESHES_AT_ONCE = 2;
 

@@ -10,8 +10,7 @@ export const PIPELINE_RUNS_CHANNEL = 'plinth_pipeline_runs';
 
 /** Tells live streams (here and in other processes) that a run changed; pass the transaction to send at commit. */
 export async function announceRunChanged(store: Store, runId: number, db: Kysely<unknown> = store.db as Kysely<unknown>): Promise<void> {
-  await store.adapter.notify(db, PIPELINE_RUNS_CHANNEL, String(runId));
-  store.signal(PIPELINE_RUNS_CHANNEL, String(runId));
+  await store.notify(db, PIPELINE_RUNS_CHANNEL, String(runId));
 }
 
 export interface LogLine {
@@ -80,8 +79,7 @@ export function createJobLogWriter(store: Store, jobId: number, options: { start
 }
 
 async function announceLogLines(store: Store, jobId: number): Promise<void> {
-  await store.adapter.notify(store.db as Kysely<unknown>, PIPELINE_LOGS_CHANNEL, String(jobId));
-  store.signal(PIPELINE_LOGS_CHANNEL, String(jobId));
+  await store.notify(store.db, PIPELINE_LOGS_CHANNEL, String(jobId));
 }
 
 /** Log lines of a job after a line number, in order. */

@@ -32,8 +32,7 @@ export async function appendEvent(store: Store, event: NewEvent, db: Kysely<Stor
     .values({ type: event.type, subject: event.subject, actor: event.actor, payload: JSON.stringify(event.payload ?? {}), created_at: Date.now() })
     .returning('seq')
     .executeTakeFirstOrThrow();
-  await store.adapter.notify(db as Kysely<unknown>, EVENTS_CHANNEL, String(row.seq));
-  store.signal(EVENTS_CHANNEL, row.seq);
+  await store.notify(db, EVENTS_CHANNEL, String(row.seq));
   return row.seq;
 }
 

@@ -13,13 +13,15 @@ import type { StoreTables } from './tables.js';
 export interface Store {
   db: Kysely<StoreTables>;
   adapter: DialectAdapter;
-  /** In-process signals (`job:enqueued`, `event:appended`) so local waiters wake without polling: listen here, send with `signal`. */
+  /** In-process signals (`job:enqueued`, `event:appended`) so local waiters wake without polling: listen here (or with onNotification), send with `notify`. */
   signals: EventEmitter;
   /**
-   * Wakes this process's listeners on channel once what was written so far is visible to their
-   * reads (on SQLite, after the write transaction in progress). Pass the payload a notify carries.
+   * Tells the listeners on channel, in every process, that something changed: other processes at
+   * db's commit (where the database delivers notifications), this one's as soon as what was
+   * written is visible to their reads (on SQLite, after the write transaction in progress).
+   * Pass the transaction of the write, or the store's db after it.
    */
-  signal(channel: string, payload: string | number): void;
+  notify(db: Kysely<any>, channel: string, payload: string): Promise<void>;
   /**
    * Calls fn for every notification on channel, from this process (signals) and, where the
    * database supports it, from other processes. One LISTEN connection per channel serves every
@@ -57,7 +59,8 @@ export function openStore(options: OpenStoreOptions): Store {
     db,
     adapter,
     signals,
-    signal(channel, payload) {
+    async notify(target, channel, payload) {
+      await adapter.notify(target, channel, payload);
       adapter.afterWriteTransaction(() => signals.emit(channel, payload));
     },
     async onNotification(channel, fn) {

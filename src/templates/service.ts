@@ -240,12 +240,10 @@ export class TemplateService {
     } else {
       await db.insertInto('template_task_events').values(values).execute();
     }
-    await this.deps.store.adapter.notify(db as Kysely<unknown>, TASK_EVENTS_CHANNEL, taskId);
-    this.deps.store.signal(TASK_EVENTS_CHANNEL, taskId);
+    await this.deps.store.notify(db, TASK_EVENTS_CHANNEL, taskId);
   }
 
-  /** Ends a task (unless it ended already) and appends its completion event. */
-  /** Ends a task still open or processing; false when it had ended already. */
+  /** Ends a task still open or processing and appends its completion event; false when it had ended already. */
   private async finish(taskId: string, status: 'completed' | 'failed' | 'cancelled', result: { output?: unknown; error?: string; steps?: StepState[] }, trx?: Kysely<StoreTables>): Promise<boolean> {
     const write = async (db: Kysely<TemplateTables>): Promise<boolean> => {
       const updated = await db

@@ -123,8 +123,7 @@ export async function batchEnqueueJobs(store: Store, jobs: EnqueueJob[], db: Kys
 }
 
 async function wakeWorkers(store: Store, queue: string, db: Kysely<StoreTables>): Promise<void> {
-  await store.adapter.notify(db as Kysely<unknown>, JOBS_CHANNEL, queue);
-  store.signal(JOBS_CHANNEL, queue);
+  await store.notify(db, JOBS_CHANNEL, queue);
 }
 
 export async function getJob(store: Store, id: number): Promise<JobView> {
@@ -176,8 +175,7 @@ export async function cancelJob(store: Store, id: number): Promise<JobView> {
     const current = await getJob(store, id);
     throw new PlinthError('QUEUE_JOB_NOT_CANCELLABLE', `job ${id} is ${current.state}; only ready or running jobs can be cancelled`);
   }
-  await store.adapter.notify(store.db as Kysely<unknown>, JOBS_CHANNEL, `cancel:${id}`);
-  store.signal(JOBS_CHANNEL, `cancel:${id}`);
+  await store.notify(store.db, JOBS_CHANNEL, `cancel:${id}`);
   return toJobView(updated);
 }
 

@@ -424,8 +424,7 @@ export async function reapExpiredLeases(store: Store, now = Date.now()): Promise
     .execute();
   // Wake the workers of each affected queue, here and in other processes.
   for (const queue of new Set(result.map((r) => r.queue))) {
-    await store.adapter.notify(store.db as Kysely<unknown>, JOBS_CHANNEL, queue);
-    store.signal(JOBS_CHANNEL, queue);
+    await store.notify(store.db, JOBS_CHANNEL, queue);
   }
   return result.length;
 }
