@@ -157,6 +157,24 @@ describe.each(testDatabases)('catalog on $name', (database) => {
     ]);
   });
 
+  it('keeps null fields, repeated values and the written case apart in filters, facets and orders', async () => {
+    const file = write(
+      'fields/catalog-info.yaml',
+      yaml(component('field-null', 'team-a', '  extra: ~\n  dependsOn: [component:field-case, component:field-case]'), component('field-case', 'team-a', '  extra: Mixed-Case')),
+    );
+    expect((await call('POST', '/locations', { type: 'file', target: file })).status).toBe(201);
+    const names = async (query: string) => ((await call('GET', `/entities/by-query?${query}`)).body.items as Array<{ metadata: { name: string } }>).map((e) => e.metadata.name);
+    // A null field exists (key-only filters match it) but has no value: no filter value, facet or order sees one.
+    expect(await names('filter=spec.extra&orderField=spec.extra,asc')).toEqual(['field-null', 'field-case']);
+    expect(await names('filter=spec.extra&orderField=spec.extra,desc')).toEqual(['field-case', 'field-null']);
+    expect(await names('filter=spec.extra=mixed-case')).toEqual(['field-case']);
+    expect(await names('filter=spec.extra=null')).toEqual([]);
+    expect((await call('GET', '/entity-facets?facet=spec.extra')).body.facets['spec.extra']).toEqual([{ value: 'Mixed-Case', count: 1 }]);
+    // A value listed twice is one match.
+    expect(await names('filter=spec.dependson=component:field-case')).toEqual(['field-null']);
+    expect((await call('GET', '/entity-facets?facet=spec.dependsOn&filter=metadata.name=field-null')).body.facets['spec.dependsOn']).toEqual([{ value: 'component:field-case', count: 1 }]);
+  });
+
   it('records invalid documents as located errors and keeps the valid ones', async () => {
     const file = write('broken/catalog-info.yaml', yaml(component('good-one', 'team-a'), 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: bad name\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a'));
     const added = await call('POST', '/locations', { type: 'file', target: file });

@@ -3,7 +3,7 @@ import type { DialectAdapter } from '../store/dialect.js';
 import type { PlinthMigration } from '../store/migrate.js';
 import type { Entity } from './model/index.js';
 import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_TABLE, fullTextOf } from './full-text.js';
-import { CATALOG_ENTITIES_PAGE_INDEX } from './tables.js';
+import { CATALOG_ENTITIES_PAGE_INDEX, NULL_SEARCH_VALUE } from './tables.js';
 
 export const catalogMigrations: PlinthMigration[] = [
   {
@@ -175,6 +175,40 @@ export const catalogMigrations: PlinthMigration[] = [
     name: '0014-catalog-entities-page-columns',
     async up(db) {
       await db.schema.createIndex(CATALOG_ENTITIES_PAGE_INDEX).on('catalog_entities').columns(['id', 'kind', 'namespace', 'name', 'ref']).execute();
+    },
+  },
+  {
+    // Search rows stored in the order filters and facets read them, (key, value, original value,
+    // entity), with each key a number (catalog_search_keys); an (entity, key) index serves an entity's
+    // own rows (deletes, field orders, substring checks). Before, a table in (entity, seq) order plus
+    // a (key text, value, original value, entity) index, each row written twice with its key's text.
+    // Replaying the search-row writes of 100,000 entities (1.65 M rows; SQLite, 64 KiB pages, tmpfs):
+    // 7.4 s before, 4.1 s after; the two trees 197 MiB before, 140 MiB after.
+    name: '0015-catalog-search-by-key',
+    async up(db, adapter) {
+      await db.schema
+        .createTable('catalog_search_keys')
+        .addColumn('id', adapter.autoIncrementType, (c) => adapter.autoIncrementPrimaryKey(c))
+        .addColumn('key', 'text', (c) => c.notNull().unique())
+        .execute();
+      await sql`insert into catalog_search_keys (key) select distinct key from catalog_search order by key`.execute(db);
+      await adapter
+        .clusterByPrimaryKey(
+          db.schema
+            .createTable('catalog_search_by_key')
+            .addColumn('key_id', 'integer', (c) => c.notNull())
+            .addColumn('value', 'text', (c) => c.notNull())
+            .addColumn('original_value', 'text', (c) => c.notNull())
+            .addColumn('entity_id', adapter.bigintType, (c) => c.notNull())
+            .addPrimaryKeyConstraint('catalog_search_key_value_pk', ['key_id', 'value', 'original_value', 'entity_id']),
+        )
+        .execute();
+      await sql`insert into catalog_search_by_key (key_id, value, original_value, entity_id)
+        select distinct k.id, coalesce(s.value, ${NULL_SEARCH_VALUE}), coalesce(s.original_value, ''), s.entity_id
+        from catalog_search s join catalog_search_keys k on k.key = s.key`.execute(db);
+      await db.schema.dropTable('catalog_search').execute();
+      await db.schema.alterTable('catalog_search_by_key').renameTo('catalog_search').execute();
+      await db.schema.createIndex('catalog_search_entity').on('catalog_search').columns(['entity_id', 'key_id']).execute();
     },
   },
 ];

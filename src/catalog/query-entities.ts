@@ -1,11 +1,11 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import { PlinthError } from '../core/errors.js';
 import { fullTextTerms, likeContaining, type DialectAdapter } from '../store/dialect.js';
 import { latestEventSeq } from '../store/events.js';
 import type { Store } from '../store/store.js';
 import { parseEntityRef, stringifyEntityRef, type Entity, type EntityRelation } from './model/index.js';
 import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_FIELDS, CATALOG_FULL_TEXT_TABLE } from './full-text.js';
-import { CATALOG_ENTITIES_PAGE_INDEX, type CatalogTables } from './tables.js';
+import { CATALOG_ENTITIES_PAGE_INDEX, NULL_SEARCH_VALUE, type CatalogTables } from './tables.js';
 
 const FULL_TEXT_COLUMN_OF_FIELD = new Map<string, string>(Object.entries(CATALOG_FULL_TEXT_FIELDS).map(([column, field]) => [field, column]));
 
@@ -29,6 +29,11 @@ export function parseEntityFilter(params: string[] | string | undefined): Entity
   });
 }
 
+/** The id of a search key (null for a key no entity has, which no row matches), as a subquery. */
+function searchKeyId(key: string): RawBuilder<number> {
+  return sql<number>`(select id from catalog_search_keys where key = ${key})`;
+}
+
 type EntitiesBuilder = ExpressionBuilder<CatalogTables & { e: CatalogTables['catalog_entities'] }, 'e'>;
 
 /**
@@ -42,7 +47,7 @@ function filterExpression(eb: EntitiesBuilder, filter: EntityFilter): Expression
     filter.map((allOf) => {
       const searched = allOf.filter(({ key }) => key !== 'kind');
       const conditions: Array<Expression<SqlBool>> = searched.map(({ key, values }) => {
-        let sub = eb.selectFrom('catalog_search').select('catalog_search.entity_id').where('catalog_search.key', '=', key);
+        let sub = eb.selectFrom('catalog_search').select('catalog_search.entity_id').where('catalog_search.key_id', '=', searchKeyId(key));
         if (values) sub = sub.where('catalog_search.value', 'in', values);
         return eb('e.id', 'in', sub);
       });
@@ -131,7 +136,8 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
           selectFrom('catalog_search as t')
             .select('t.entity_id')
             .whereRef('t.entity_id', '=', 'e.id')
-            .where('t.key', 'in', fields!)
+            .where('t.key_id', 'in', selectFrom('catalog_search_keys').select('id').where('key', 'in', fields!))
+            .where('t.value', '<>', NULL_SEARCH_VALUE)
             .where(sql<boolean>`t.value like ${likeContaining(containing)} escape '\\'`),
         ),
       );
@@ -140,7 +146,7 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
   };
   const sortKey = column
     ? sql<string>`${sql.ref(`e.${column}`)}`
-    : sql<string>`(select min(s.value) from catalog_search s where s.entity_id = e.id and s.key = ${order.field.toLowerCase()})`;
+    : sql<string>`(select min(s.value) from catalog_search s where s.entity_id = e.id and s.key_id = ${searchKeyId(order.field.toLowerCase())} and s.value <> ${NULL_SEARCH_VALUE})`;
   // Entity columns are never null: ordering by the bare column lets the (kind, name, id) index serve it.
   const orderKey = column ? sortKey : sql<string>`coalesce(${sortKey}, '')`;
 
@@ -327,14 +333,14 @@ export async function entityFacets(db: Kysely<CatalogTables>, facets: string[], 
   const out: EntityFacets = {};
   for (const facet of facets) {
     // Grouped by (value, original_value) — the same groups as the original value alone, since value
-    // is its lower case — so that the (key, value, original_value, entity_id) index delivers the rows
-    // in group order and nothing is sorted or read from the table. original_value is null where it
+    // is its lower case — so that the table, stored in (key_id, value, original_value, entity_id)
+    // order, delivers the rows in group order and nothing is sorted. original_value is '' where it
     // equals value (see addSearchRows).
     let q = db
       .selectFrom('catalog_search as s')
-      .select([(eb) => eb.fn.coalesce('s.original_value', 's.value').as('value'), (eb) => eb.fn.count<number>('s.entity_id').distinct().as('count')])
-      .where('s.key', '=', facet.toLowerCase())
-      .where('s.value', 'is not', null)
+      .select([sql<string>`coalesce(nullif(s.original_value, ''), s.value)`.as('value'), (eb) => eb.fn.count<number>('s.entity_id').distinct().as('count')])
+      .where('s.key_id', '=', searchKeyId(facet.toLowerCase()))
+      .where('s.value', '<>', NULL_SEARCH_VALUE)
       .groupBy(['s.value', 's.original_value']);
     if (filter.length) {
       q = q.where('s.entity_id', 'in', (eb) =>

@@ -7,6 +7,7 @@ export type CatalogTables = {
   catalog_entities: DbEntityRow;
   catalog_relations: DbRelationRow;
   catalog_search: DbSearchRow;
+  catalog_search_keys: DbSearchKeyRow;
   catalog_problems: DbProblemRow;
 };
 
@@ -69,16 +70,33 @@ export interface DbRelationRow {
   origin_id: number;
 }
 
+/**
+ * One (field, value) of an entity, for filters, facets and field orders. The table is stored in the
+ * order of its key (key_id, value, original_value, entity_id): what filters and facets read, and
+ * the only tree every refresh writes at random places (an (entity_id, key_id) index is appended to).
+ */
 export interface DbSearchRow {
+  /** The field (`spec.owner`) as a number: see catalog_search_keys. */
+  key_id: number;
+  /** Lower-cased, for filters; NULL_SEARCH_VALUE where the field is null. */
+  value: string;
+  /** As written where that differs from value, else '': for facets. */
+  original_value: string;
   entity_id: number;
-  /** The row's place among its entity's rows: with entity_id, the key the table is stored by. */
-  seq: number;
-  key: string;
-  /** Lower-cased, for filters. */
-  value: string | null;
-  /** As written, for facets. */
-  original_value: string | null;
 }
+
+/** The search rows' fields, each once: the rows hold a number instead of a text of ~15 bytes. */
+export interface DbSearchKeyRow {
+  id: Generated<number>;
+  key: string;
+}
+
+/**
+ * The value of a search row whose field is null (`spec.x: ~`): the field exists (a key-only filter
+ * matches it) but has no value. Key columns cannot be null; filters compare lower-cased values,
+ * which this is not, so none matches it, and facets, orders and substring checks leave it out.
+ */
+export const NULL_SEARCH_VALUE = '\u0001NULL';
 
 export interface DbProblemRow {
   id: Generated<number>;

@@ -254,11 +254,19 @@ export function openSqlite<DB>(file: string): OpenedDialect<DB> {
       // its own, at once.
       const many = preparedInsert(table, columns, ROWS_PER_INSERT);
       const one = preparedInsert(table, columns, 1);
+      // One parameter array, refilled for each statement: slicing and flattening the rows took a
+      // fifth of the time of inserting 1.65 M search rows.
+      const width = columns.length;
+      const parameters: unknown[] = new Array(ROWS_PER_INSERT * width);
       let i = 0;
       /** Inserts rows until done (true) or past the deadline (false). */
       const insertUntil = (deadline: number) => {
         while (i + ROWS_PER_INSERT <= rows.length) {
-          many.run(rows.slice(i, (i += ROWS_PER_INSERT)).flat());
+          for (let p = 0, end = i + ROWS_PER_INSERT; i < end; i++) {
+            const row = rows[i]!;
+            for (let c = 0; c < width; c++) parameters[p++] = row[c];
+          }
+          many.run(parameters);
           if (performance.now() > deadline) return false;
         }
         for (; i < rows.length; i++) one.run(rows[i]);
