@@ -97,6 +97,17 @@ describe.each(testDatabases)('catalog on $name', (database) => {
     expect(await names('filter=kind=system&filter=kind=api')).toEqual(['checkout', 'payments-api']);
     expect(await names('filter=kind=component,spec.dependsOn')).toEqual(['ledger']);
     expect(await names('filter=relations.ownedby=group:default/team-a')).toEqual(['checkout', 'payments', 'payments-api']);
+    // Relations are the entity's relations whichever descriptor produced them (ledger's dependsOn
+    // gives payments its dependencyOf), as Backstage's search table has them; a type no kind defines matches nothing.
+    expect(await names('filter=relations.dependencyof=component:default/ledger')).toEqual(['payments']);
+    expect(await names('filter=kind=group,relations.ownerof')).toEqual(['team-a']);
+    expect(await names('filter=relations.nosuchrelation=group:default/team-a')).toEqual([]);
+    const byOwner = await call('GET', '/entities/by-query?filter=kind=component&orderField=relations.ownedBy,desc');
+    expect(byOwner.body.items.map((e: { metadata: { name: string } }) => e.metadata.name)).toEqual(['ledger', 'payments']);
+    expect((await call('GET', '/entity-facets?facet=relations.ownedBy&filter=kind=component')).body.facets['relations.ownedBy']).toEqual([
+      { value: 'group:default/team-a', count: 1 },
+      { value: 'group:default/team-b', count: 1 },
+    ]);
     expect(await names('filter=metadata.tags=java')).toEqual(['ledger', 'payments']);
     expect(await names('filter=kind=component,kind=api')).toEqual(['ledger', 'payments', 'payments-api']);
     const projected = await call('GET', '/entities/by-query?filter=kind=system&fields=metadata.name,kind');

@@ -3,7 +3,7 @@ import { PlinthError } from '../core/errors.js';
 import { fullTextTerms, likeContaining, type DialectAdapter } from '../store/dialect.js';
 import { latestEventSeq } from '../store/events.js';
 import type { Store } from '../store/store.js';
-import { parseEntityRef, stringifyEntityRef, type Entity, type EntityRelation } from './model/index.js';
+import { parseEntityRef, stringifyEntityRef, type Entity, type EntityRelation, type RelationTypeNames } from './model/index.js';
 import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_FIELDS, CATALOG_FULL_TEXT_TABLE } from './full-text.js';
 import { CATALOG_ENTITIES_PAGE_INDEX, NULL_SEARCH_VALUE, type CatalogTables } from './tables.js';
 
@@ -36,17 +36,47 @@ function searchKeyId(key: string): RawBuilder<number> {
 
 type EntitiesBuilder = ExpressionBuilder<CatalogTables & { e: CatalogTables['catalog_entities'] }, 'e'>;
 
+/** The relation types a `relations.<type>` key names: relationTypeNames of the current kinds. */
+export type RelationTypeLookup = (lowerType: string) => RelationTypeNames;
+
+const RELATIONS_PREFIX = 'relations.';
+
+/**
+ * A `relations.<type>` key, answered from the relations table: what the API shows as an entity's
+ * relations, whichever descriptor produced them (as in Backstage's search table). With values, the
+ * edges stored back from those entities name the candidates, each confirmed by its own edge (an
+ * index probe: a reverse type may pair with more than one type); alone, the entity has such an
+ * edge. A type no kind defines matches nothing.
+ */
+function relationCondition(eb: EntitiesBuilder, { types, reverses }: RelationTypeNames, values: string[] | undefined): Expression<SqlBool> {
+  if (!types.length) return sql<SqlBool>`1 = 0`;
+  if (!values) return eb.exists(eb.selectFrom('catalog_relations as f').select('f.source_ref').whereRef('f.source_ref', '=', 'e.ref').where('f.type', 'in', types));
+  return eb(
+    'e.ref',
+    'in',
+    eb
+      .selectFrom('catalog_relations as r')
+      .select('r.target_ref')
+      .where('r.source_ref', 'in', values)
+      .where('r.type', 'in', reverses)
+      .where(({ exists, selectFrom }) =>
+        exists(selectFrom('catalog_relations as f').select('f.source_ref').whereRef('f.source_ref', '=', 'r.target_ref').where('f.type', 'in', types).whereRef('f.target_ref', '=', 'r.source_ref')),
+      ),
+  );
+}
+
 /**
  * The filter as SQL. `kind` is answered by the entity's own column (stored lower-cased, as the
  * search rows hold it; every entity has one): a kind alone is read from the (kind, name) index,
- * and next to other keys it is checked on the few rows those select. Other keys go through
- * the search rows' (key, value) index.
+ * and next to other keys it is checked on the few rows those select. `relations.<type>` keys go
+ * through the relations table, other keys through the search rows' (key, value) order.
  */
-function filterExpression(eb: EntitiesBuilder, filter: EntityFilter): Expression<SqlBool> {
+function filterExpression(eb: EntitiesBuilder, filter: EntityFilter, relationTypes: RelationTypeLookup): Expression<SqlBool> {
   return eb.or(
     filter.map((allOf) => {
       const searched = allOf.filter(({ key }) => key !== 'kind');
       const conditions: Array<Expression<SqlBool>> = searched.map(({ key, values }) => {
+        if (key.startsWith(RELATIONS_PREFIX)) return relationCondition(eb, relationTypes(key.slice(RELATIONS_PREFIX.length)), values);
         let sub = eb.selectFrom('catalog_search').select('catalog_search.entity_id').where('catalog_search.key_id', '=', searchKeyId(key));
         if (values) sub = sub.where('catalog_search.value', 'in', values);
         return eb('e.id', 'in', sub);
@@ -108,7 +138,7 @@ export interface EntityPage {
 }
 
 /** GET /entities/by-query: filtered, ordered, keyset-paginated entities with their relations. */
-export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectAdapter, cursor: Cursor): Promise<EntityPage> {
+export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectAdapter, relationTypes: RelationTypeLookup, cursor: Cursor): Promise<EntityPage> {
   const { query } = cursor;
   const order = query.orderField ?? { field: 'metadata.name', order: 'asc' as const };
   const column = ORDER_COLUMNS[order.field];
@@ -120,7 +150,7 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
   const entities = terms.length ? (adapter.tableThroughIndex('catalog_entities', 'e', CATALOG_ENTITIES_PAGE_INDEX) as unknown as 'catalog_entities as e') : 'catalog_entities as e';
   const base = () => {
     let q = db.selectFrom(entities);
-    if (query.filter.length) q = q.where((eb) => filterExpression(eb as unknown as EntitiesBuilder, query.filter));
+    if (query.filter.length) q = q.where((eb) => filterExpression(eb as unknown as EntitiesBuilder, query.filter, relationTypes));
     const fields = query.fullTextFilterFields;
     // Fields that all have a full-text column of their own narrow the index lookup itself.
     const columns = fields?.length && fields.every((field) => FULL_TEXT_COLUMN_OF_FIELD.has(field.toLowerCase())) ? fields.map((field) => FULL_TEXT_COLUMN_OF_FIELD.get(field.toLowerCase())!) : undefined;
@@ -131,22 +161,36 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
     const containedInColumns = columns !== undefined && containing !== undefined && !/\s/.test(containing);
     if (terms.length) q = q.where('e.id', 'in', sql<number>`(${adapter.fullTextMatchingIds(CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS, terms, columns, containedInColumns ? containing : undefined)})`);
     if (containing !== undefined && !containedInColumns) {
-      q = q.where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('catalog_search as t')
-            .select('t.entity_id')
-            .whereRef('t.entity_id', '=', 'e.id')
-            .where('t.key_id', 'in', selectFrom('catalog_search_keys').select('id').where('key', 'in', fields!))
-            .where('t.value', '<>', NULL_SEARCH_VALUE)
-            .where(sql<boolean>`t.value like ${likeContaining(containing)} escape '\\'`),
-        ),
+      const pattern = likeContaining(containing);
+      const searchFields = fields!.filter((field) => !field.startsWith(RELATIONS_PREFIX));
+      const relationFields = fields!.filter((field) => field.startsWith(RELATIONS_PREFIX)).flatMap((field) => relationTypes(field.slice(RELATIONS_PREFIX.length)).types);
+      q = q.where(({ exists, selectFrom, or }) =>
+        or([
+          exists(
+            selectFrom('catalog_search as t')
+              .select('t.entity_id')
+              .whereRef('t.entity_id', '=', 'e.id')
+              .where('t.key_id', 'in', selectFrom('catalog_search_keys').select('id').where('key', 'in', searchFields.length ? searchFields : ['']))
+              .where('t.value', '<>', NULL_SEARCH_VALUE)
+              .where(sql<boolean>`t.value like ${pattern} escape '\\'`),
+          ),
+          ...(relationFields.length
+            ? [
+                exists(
+                  selectFrom('catalog_relations as f')
+                    .select('f.source_ref')
+                    .whereRef('f.source_ref', '=', 'e.ref')
+                    .where('f.type', 'in', relationFields)
+                    .where(sql<boolean>`f.target_ref like ${pattern} escape '\\'`),
+                ),
+              ]
+            : []),
+        ]),
       );
     }
     return q;
   };
-  const sortKey = column
-    ? sql<string>`${sql.ref(`e.${column}`)}`
-    : sql<string>`(select min(s.value) from catalog_search s where s.entity_id = e.id and s.key_id = ${searchKeyId(order.field.toLowerCase())} and s.value <> ${NULL_SEARCH_VALUE})`;
+  const sortKey = column ? sql<string>`${sql.ref(`e.${column}`)}` : fieldSortKey(order.field.toLowerCase(), relationTypes);
   // Entity columns are never null: ordering by the bare column lets the (kind, name, id) index serve it.
   const orderKey = column ? sortKey : sql<string>`coalesce(${sortKey}, '')`;
 
@@ -186,6 +230,15 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
   if (last && (backwards || hasMore)) pageInfo.nextCursor = encodeCursor({ query, after: key(last) });
   if (first && (backwards ? hasMore : Boolean(anchor))) pageInfo.prevCursor = encodeCursor({ query, before: key(first) });
   return { items, totalItems: total, pageInfo };
+}
+
+/** The least value of a field an entity has (null for none), for ordering by a field with no column of its own. */
+function fieldSortKey(field: string, relationTypes: RelationTypeLookup): RawBuilder<string> {
+  if (!field.startsWith(RELATIONS_PREFIX)) {
+    return sql<string>`(select min(s.value) from catalog_search s where s.entity_id = e.id and s.key_id = ${searchKeyId(field)} and s.value <> ${NULL_SEARCH_VALUE})`;
+  }
+  const { types } = relationTypes(field.slice(RELATIONS_PREFIX.length));
+  return types.length ? sql<string>`(select min(f.target_ref) from catalog_relations f where f.source_ref = e.ref and f.type in (${sql.join(types)}))` : sql<string>`null`;
 }
 
 /** Entities of a page, in the page's order: bodies and relations are read for these rows only. */
@@ -307,10 +360,12 @@ const FACET_CACHE_SIZE = 200;
  * answer counted while an event was appended may be newer than its seq, never older; it is kept
  * only if the seq did not move meanwhile.
  */
-export function cachedEntityFacets(store: Store, db: Kysely<CatalogTables>): (facets: string[], filter: EntityFilter) => Promise<EntityFacets> {
+export function cachedEntityFacets(store: Store, db: Kysely<CatalogTables>): (facets: string[], filter: EntityFilter, relationTypes: RelationTypeLookup) => Promise<EntityFacets> {
   let seq = -1;
   const answers = new Map<string, EntityFacets>();
-  return async (facets, filter) => {
+  // The relation types come from the kinds, which change only with the catalog (a KindDefinition
+  // entity) or a restart (config): the seq covers them.
+  return async (facets, filter, relationTypes) => {
     const current = await latestEventSeq(store);
     if (current !== seq) {
       answers.clear();
@@ -319,7 +374,7 @@ export function cachedEntityFacets(store: Store, db: Kysely<CatalogTables>): (fa
     const key = JSON.stringify([facets, filter]);
     const known = answers.get(key);
     if (known) return known;
-    const counted = await entityFacets(db, facets, filter);
+    const counted = await entityFacets(db, facets, filter, relationTypes);
     if (seq === current) {
       if (answers.size >= FACET_CACHE_SIZE) answers.delete(answers.keys().next().value!);
       answers.set(key, counted);
@@ -329,29 +384,45 @@ export function cachedEntityFacets(store: Store, db: Kysely<CatalogTables>): (fa
 }
 
 /** GET /entity-facets: value counts of fields, over the entities matching the filter. */
-export async function entityFacets(db: Kysely<CatalogTables>, facets: string[], filter: EntityFilter): Promise<EntityFacets> {
+export async function entityFacets(db: Kysely<CatalogTables>, facets: string[], filter: EntityFilter, relationTypes: RelationTypeLookup): Promise<EntityFacets> {
   const out: EntityFacets = {};
+  const matching = db
+    .selectFrom('catalog_entities as e')
+    .select('e.id')
+    .where((eb) => filterExpression(eb as unknown as EntitiesBuilder, filter, relationTypes));
   for (const facet of facets) {
-    // Grouped by (value, original_value) — the same groups as the original value alone, since value
-    // is its lower case — so that the table, stored in (key_id, value, original_value, entity_id)
-    // order, delivers the rows in group order and nothing is sorted. original_value is '' where it
-    // equals value (see addSearchRows).
-    let q = db
-      .selectFrom('catalog_search as s')
-      .select([sql<string>`coalesce(nullif(s.original_value, ''), s.value)`.as('value'), (eb) => eb.fn.count<number>('s.entity_id').distinct().as('count')])
-      .where('s.key_id', '=', searchKeyId(facet.toLowerCase()))
-      .where('s.value', '<>', NULL_SEARCH_VALUE)
-      .groupBy(['s.value', 's.original_value']);
-    if (filter.length) {
-      q = q.where('s.entity_id', 'in', (eb) =>
-        eb
-          .selectFrom('catalog_entities as e')
-          .select('e.id')
-          .where((inner) => filterExpression(inner as unknown as EntitiesBuilder, filter)),
-      );
+    const field = facet.toLowerCase();
+    let rows: Array<{ value: string; count: number | string | bigint }>;
+    if (field.startsWith(RELATIONS_PREFIX)) {
+      // Targets of the relations of existing entities (the table also holds edges from refs no entity has).
+      const { types } = relationTypes(field.slice(RELATIONS_PREFIX.length));
+      if (!types.length) {
+        out[facet] = [];
+        continue;
+      }
+      let q = db
+        .selectFrom('catalog_relations as f')
+        .innerJoin('catalog_entities as e', 'e.ref', 'f.source_ref')
+        .select(['f.target_ref as value', (eb) => eb.fn.count<number>('e.id').distinct().as('count')])
+        .where('f.type', 'in', types)
+        .groupBy('f.target_ref');
+      if (filter.length) q = q.where('e.id', 'in', matching);
+      rows = await q.execute();
+    } else {
+      // Grouped by (value, original_value) — the same groups as the original value alone, since value
+      // is its lower case — so that the table, stored in (key_id, value, original_value, entity_id)
+      // order, delivers the rows in group order and nothing is sorted. original_value is '' where it
+      // equals value (see addSearchRows).
+      let q = db
+        .selectFrom('catalog_search as s')
+        .select([sql<string>`coalesce(nullif(s.original_value, ''), s.value)`.as('value'), (eb) => eb.fn.count<number>('s.entity_id').distinct().as('count')])
+        .where('s.key_id', '=', searchKeyId(field))
+        .where('s.value', '<>', NULL_SEARCH_VALUE)
+        .groupBy(['s.value', 's.original_value']);
+      if (filter.length) q = q.where('s.entity_id', 'in', matching);
+      rows = await q.execute();
     }
-    const rows = await q.execute();
-    out[facet] = rows.map((r) => ({ value: r.value as string, count: Number(r.count) })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+    out[facet] = rows.map((r) => ({ value: r.value, count: Number(r.count) })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
   }
   return out;
 }

@@ -180,14 +180,8 @@ async function deriveFrom(db: Kysely<CatalogTables>, adapter: DialectAdapter, re
   const fieldsByKey = new Map<string, Array<[number, string, string, number]>>();
   const text: Array<{ id: number; texts: string[] }> = [];
   for (const { id, item } of stored) {
-    const ref = entityRefOf(item.entity).toLowerCase();
-    const own: Array<{ type: string; target: string }> = [];
-    for (const r of relationsOf(item.entity, registry)) {
-      const source = r.source.toLowerCase();
-      relations.push([source, r.type, r.target.toLowerCase(), id]);
-      if (source === ref) own.push(r);
-    }
-    addSearchRows(item.entity, own, (key, value, originalValue) => {
+    for (const r of relationsOf(item.entity, registry)) relations.push([r.source.toLowerCase(), r.type, r.target.toLowerCase(), id]);
+    addSearchRows(item.entity, (key, value, originalValue) => {
       let rows = fieldsByKey.get(key);
       if (!rows) fieldsByKey.set(key, (rows = []));
       rows.push([0, value, originalValue, id]);
@@ -263,10 +257,11 @@ const MAX_SEARCH_VALUE = 200;
 
 /**
  * Flattens an entity to (key, value) rows for filters and facets, as Backstage does: nested keys
- * joined by dots, one row per array element, `relations.<type>` for outgoing relations.
- * originalValue is the value as written when it differs from its lower case, else ''.
+ * joined by dots, one row per array element. originalValue is the value as written when it
+ * differs from its lower case, else ''. (`relations.<type>` keys are answered from the relations
+ * table: see relationCondition in query-entities.ts.)
  */
-function addSearchRows(entity: Entity, outgoing: Array<{ type: string; target: string }>, add: (key: string, value: string, originalValue: string) => void): void {
+function addSearchRows(entity: Entity, add: (key: string, value: string, originalValue: string) => void): void {
   const push = (key: string, value: unknown) => {
     if (value === null || value === undefined) {
       add(key, NULL_SEARCH_VALUE, '');
@@ -290,5 +285,4 @@ function addSearchRows(entity: Entity, outgoing: Array<{ type: string; target: s
   };
   const { relations: _relations, ...rest } = entity;
   walk('', { ...rest, metadata: { namespace: 'default', ...entity.metadata } });
-  for (const r of outgoing) push(`relations.${r.type.toLowerCase()}`, r.target);
 }

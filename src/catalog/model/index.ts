@@ -8,7 +8,9 @@ export { kindDefinitionFromConfig, kindDefinitionFromEntity, type KindDefinition
 export { validateEntity, type EntityFinding, type ValidationResult } from './validate-entity.js';
 export {
   relationsOf,
+  relationTypeNames,
   type EntityRelationEdge,
+  type RelationTypeNames,
   RELATION_API_CONSUMED_BY,
   RELATION_API_PROVIDED_BY,
   RELATION_CHILD_OF,
