@@ -184,6 +184,12 @@ describe.each(testDatabases)('catalog on $name', (database) => {
     // A value listed twice is one match.
     expect(await names('filter=spec.dependson=component:field-case')).toEqual(['field-null']);
     expect((await call('GET', '/entity-facets?facet=spec.dependsOn&filter=metadata.name=field-null')).body.facets['spec.dependsOn']).toEqual([{ value: 'component:field-case', count: 1 }]);
+    // A full-text term kept to fields: search fields and relations alike.
+    write('fields/more.yaml', yaml(component('zulu-one', 'zulu-team'), component('zulu-two', 'team-a', '  extra: zulu')));
+    expect((await call('POST', '/locations', { type: 'file', target: path.join(dir, 'fields/more.yaml') })).status).toBe(201);
+    expect(await names('fullTextFilterTerm=zulu&fullTextFilterFields=relations.ownedBy')).toEqual(['zulu-one']);
+    expect(await names('fullTextFilterTerm=zulu&fullTextFilterFields=spec.extra')).toEqual(['zulu-two']);
+    expect(await names('fullTextFilterTerm=zulu&fullTextFilterFields=spec.extra,relations.ownedby&orderField=metadata.name,asc')).toEqual(['zulu-one', 'zulu-two']);
   });
 
   it('records invalid documents as located errors and keeps the valid ones', async () => {

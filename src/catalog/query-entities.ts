@@ -163,30 +163,34 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
     if (containing !== undefined && !containedInColumns) {
       const pattern = likeContaining(containing);
       const searchFields = fields!.filter((field) => !field.startsWith(RELATIONS_PREFIX));
-      const relationFields = fields!.filter((field) => field.startsWith(RELATIONS_PREFIX)).flatMap((field) => relationTypes(field.slice(RELATIONS_PREFIX.length)).types);
-      q = q.where(({ exists, selectFrom, or }) =>
-        or([
-          exists(
-            selectFrom('catalog_search as t')
-              .select('t.entity_id')
-              .whereRef('t.entity_id', '=', 'e.id')
-              .where('t.key_id', 'in', selectFrom('catalog_search_keys').select('id').where('key', 'in', searchFields.length ? searchFields : ['']))
-              .where('t.value', '<>', NULL_SEARCH_VALUE)
-              .where(sql<boolean>`t.value like ${pattern} escape '\\'`),
-          ),
-          ...(relationFields.length
-            ? [
-                exists(
-                  selectFrom('catalog_relations as f')
-                    .select('f.source_ref')
-                    .whereRef('f.source_ref', '=', 'e.ref')
-                    .where('f.type', 'in', relationFields)
-                    .where(sql<boolean>`f.target_ref like ${pattern} escape '\\'`),
-                ),
-              ]
-            : []),
-        ]),
-      );
+      const relationTypesOfFields = fields!.filter((field) => field.startsWith(RELATIONS_PREFIX)).flatMap((field) => relationTypes(field.slice(RELATIONS_PREFIX.length)).types);
+      q = q.where(({ exists, selectFrom, or }) => {
+        const holders: Array<Expression<SqlBool>> = [];
+        if (searchFields.length) {
+          holders.push(
+            exists(
+              selectFrom('catalog_search as t')
+                .select('t.entity_id')
+                .whereRef('t.entity_id', '=', 'e.id')
+                .where('t.key_id', 'in', selectFrom('catalog_search_keys').select('id').where('key', 'in', searchFields))
+                .where('t.value', '<>', NULL_SEARCH_VALUE)
+                .where(sql<boolean>`t.value like ${pattern} escape '\\'`),
+            ),
+          );
+        }
+        if (relationTypesOfFields.length) {
+          holders.push(
+            exists(
+              selectFrom('catalog_relations as f')
+                .select('f.source_ref')
+                .whereRef('f.source_ref', '=', 'e.ref')
+                .where('f.type', 'in', relationTypesOfFields)
+                .where(sql<boolean>`f.target_ref like ${pattern} escape '\\'`),
+            ),
+          );
+        }
+        return or(holders);
+      });
     }
     return q;
   };

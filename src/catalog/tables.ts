@@ -72,8 +72,8 @@ export interface DbRelationRow {
 
 /**
  * One (field, value) of an entity, for filters, facets and field orders. The table is stored in the
- * order of its key (key_id, value, original_value, entity_id): what filters and facets read, and
- * the only tree every refresh writes at random places (an (entity_id, key_id) index is appended to).
+ * order of its key (key_id, value, original_value, entity_id), the order filters and facets read;
+ * refreshes write it at random places and append to its (entity_id, key_id) index.
  */
 export interface DbSearchRow {
   /** The field (`spec.owner`) as a number: see catalog_search_keys. */
