@@ -4,7 +4,7 @@ import { testDatabases } from '../../test/support/databases.js';
 import { allMigrations } from '../server/platform.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { openStore, type Store } from '../store/store.js';
-import { createKindRegistry, relationTypeNames } from './model/index.js';
+import { createKindRegistry } from './model/index.js';
 import { entityFacets, queryEntities } from './query-entities.js';
 import type { CatalogTables } from './tables.js';
 
@@ -54,12 +54,12 @@ describe.each(testDatabases)('catalog migrations on $name', (database) => {
     // `relations.<type>` keys are answered from the relations table: their rows are not moved.
     expect((await catalog.selectFrom('catalog_search_keys').select('key').orderBy('key').execute()).map((r) => r.key)).toEqual(['kind', 'metadata.tags', 'spec.extra', 'spec.owner']);
     const names = async (filter: Array<Array<{ key: string; values?: string[] }>>, field = 'spec.owner') =>
-      (await queryEntities(catalog, store!.adapter, relationTypeNames(createKindRegistry()), { query: { filter, orderField: { field, order: 'asc' }, limit: 10 } })).items.map((e) => e.metadata.name);
+      (await queryEntities(catalog, store!.adapter, createKindRegistry().relationTypes, { query: { filter, orderField: { field, order: 'asc' }, limit: 10 } })).items.map((e) => e.metadata.name);
     expect(await names([[{ key: 'kind', values: ['component'] }]])).toEqual(['beta', 'alpha']);
     expect(await names([[{ key: 'spec.owner', values: ['team-b'] }]])).toEqual(['alpha']);
     expect(await names([[{ key: 'spec.extra' }]])).toEqual(['alpha']);
     expect(await names([[{ key: 'metadata.tags', values: ['java'] }]])).toEqual(['alpha']);
-    expect(await entityFacets(catalog, ['spec.owner', 'kind', 'spec.extra', 'metadata.tags'], [], relationTypeNames(createKindRegistry()))).toEqual({
+    expect(await entityFacets(catalog, ['spec.owner', 'kind', 'spec.extra', 'metadata.tags'], [], createKindRegistry().relationTypes)).toEqual({
       'spec.owner': [
         { value: 'team-a', count: 1 },
         { value: 'Team-B', count: 1 },

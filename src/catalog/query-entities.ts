@@ -3,7 +3,7 @@ import { PlinthError } from '../core/errors.js';
 import { fullTextTerms, likeContaining, type DialectAdapter } from '../store/dialect.js';
 import { latestEventSeq } from '../store/events.js';
 import type { Store } from '../store/store.js';
-import { parseEntityRef, stringifyEntityRef, type Entity, type EntityRelation, type RelationTypeNames } from './model/index.js';
+import { parseEntityRef, stringifyEntityRef, type Entity, type EntityRelation, type KindRegistry, type RelationTypeNames } from './model/index.js';
 import { CATALOG_FULL_TEXT_COLUMNS, CATALOG_FULL_TEXT_FIELDS, CATALOG_FULL_TEXT_TABLE } from './full-text.js';
 import { CATALOG_ENTITIES_PAGE_INDEX, NULL_SEARCH_VALUE, type CatalogTables } from './tables.js';
 
@@ -36,10 +36,13 @@ function searchKeyId(key: string): RawBuilder<number> {
 
 type EntitiesBuilder = ExpressionBuilder<CatalogTables & { e: CatalogTables['catalog_entities'] }, 'e'>;
 
-/** The relation types a `relations.<type>` key names: relationTypeNames of the current kinds. */
-export type RelationTypeLookup = (lowerType: string) => RelationTypeNames;
+/** The relation types a lower-cased relation name stands for: the current kinds' `relationTypes`. */
+export type RelationTypeLookup = KindRegistry['relationTypes'];
 
-const RELATIONS_PREFIX = 'relations.';
+/** The relation types of a `relations.<type>` key, or undefined for any other key. */
+function relationTypesOfKey(key: string, relationTypes: RelationTypeLookup): RelationTypeNames | undefined {
+  return key.startsWith('relations.') ? relationTypes(key.slice('relations.'.length)) : undefined;
+}
 
 /**
  * A `relations.<type>` key, answered from the relations table: what the API shows as an entity's
@@ -76,7 +79,8 @@ function filterExpression(eb: EntitiesBuilder, filter: EntityFilter, relationTyp
     filter.map((allOf) => {
       const searched = allOf.filter(({ key }) => key !== 'kind');
       const conditions: Array<Expression<SqlBool>> = searched.map(({ key, values }) => {
-        if (key.startsWith(RELATIONS_PREFIX)) return relationCondition(eb, relationTypes(key.slice(RELATIONS_PREFIX.length)), values);
+        const relation = relationTypesOfKey(key, relationTypes);
+        if (relation) return relationCondition(eb, relation, values);
         let sub = eb.selectFrom('catalog_search').select('catalog_search.entity_id').where('catalog_search.key_id', '=', searchKeyId(key));
         if (values) sub = sub.where('catalog_search.value', 'in', values);
         return eb('e.id', 'in', sub);
@@ -162,8 +166,8 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
     if (terms.length) q = q.where('e.id', 'in', sql<number>`(${adapter.fullTextMatchingIds(CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS, terms, columns, containedInColumns ? containing : undefined)})`);
     if (containing !== undefined && !containedInColumns) {
       const pattern = likeContaining(containing);
-      const searchFields = fields!.filter((field) => !field.startsWith(RELATIONS_PREFIX));
-      const relationTypesOfFields = fields!.filter((field) => field.startsWith(RELATIONS_PREFIX)).flatMap((field) => relationTypes(field.slice(RELATIONS_PREFIX.length)).types);
+      const searchFields = fields!.filter((field) => !relationTypesOfKey(field, relationTypes));
+      const relationTypesOfFields = fields!.flatMap((field) => relationTypesOfKey(field, relationTypes)?.types ?? []);
       q = q.where(({ exists, selectFrom, or }) => {
         const holders: Array<Expression<SqlBool>> = [];
         if (searchFields.length) {
@@ -238,10 +242,11 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
 
 /** The least value of a field an entity has (null for none), for ordering by a field with no column of its own. */
 function fieldSortKey(field: string, relationTypes: RelationTypeLookup): RawBuilder<string> {
-  if (!field.startsWith(RELATIONS_PREFIX)) {
+  const relation = relationTypesOfKey(field, relationTypes);
+  if (!relation) {
     return sql<string>`(select min(s.value) from catalog_search s where s.entity_id = e.id and s.key_id = ${searchKeyId(field)} and s.value <> ${NULL_SEARCH_VALUE})`;
   }
-  const { types } = relationTypes(field.slice(RELATIONS_PREFIX.length));
+  const { types } = relation;
   return types.length ? sql<string>`(select min(f.target_ref) from catalog_relations f where f.source_ref = e.ref and f.type in (${sql.join(types)}))` : sql<string>`null`;
 }
 
@@ -397,9 +402,10 @@ export async function entityFacets(db: Kysely<CatalogTables>, facets: string[], 
   for (const facet of facets) {
     const field = facet.toLowerCase();
     let rows: Array<{ value: string; count: number | string | bigint }>;
-    if (field.startsWith(RELATIONS_PREFIX)) {
+    const relation = relationTypesOfKey(field, relationTypes);
+    if (relation) {
       // Targets of the relations of existing entities (the table also holds edges from refs no entity has).
-      const { types } = relationTypes(field.slice(RELATIONS_PREFIX.length));
+      const { types } = relation;
       if (!types.length) {
         out[facet] = [];
         continue;

@@ -7,7 +7,7 @@ import { recordAudit } from '../auth/audit.js';
 import { authDb } from '../auth/users.js';
 import { routeAccess } from '../auth/route-access.js';
 import type { Store } from '../store/store.js';
-import { parseEntityRef, relationTypeNames, stringifyEntityRef, type Entity } from './model/index.js';
+import { parseEntityRef, stringifyEntityRef, type Entity } from './model/index.js';
 import {
   cachedEntityFacets,
   decodeCursor,
@@ -73,7 +73,7 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRouteDe
       if (q.cursor) {
         const cursor = decodeCursor(q.cursor);
         if (q.limit !== undefined) cursor.query.limit = q.limit;
-        return queryEntities(db, store.adapter, relationTypeNames(catalog.kinds()), cursor);
+        return queryEntities(db, store.adapter, catalog.kinds().relationTypes, cursor);
       }
       const orderParts = asList(q.orderField);
       const query: EntityQuery = {
@@ -90,7 +90,7 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRouteDe
         query.orderField = { field: orderParts[0]!, order };
       }
       if (!query.fields?.length) delete query.fields;
-      return queryEntities(db, store.adapter, relationTypeNames(catalog.kinds()), { query });
+      return queryEntities(db, store.adapter, catalog.kinds().relationTypes, { query });
     },
   );
 
@@ -159,7 +159,7 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRouteDe
         querystring: { type: 'object', additionalProperties: false, required: ['facet'], properties: { facet: stringOrList, filter: stringOrList } },
       },
     },
-    async (request) => ({ facets: await facetsOf(asList(request.query.facet), parseEntityFilter(request.query.filter), relationTypeNames(catalog.kinds())) }),
+    async (request) => ({ facets: await facetsOf(asList(request.query.facet), parseEntityFilter(request.query.filter), catalog.kinds().relationTypes) }),
   );
 
   app.get('/locations', { config: routeAccess({ action: 'catalog.location.read' }), schema: { tags: ['catalog'], summary: 'Registered locations' } }, async () =>

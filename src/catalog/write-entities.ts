@@ -245,12 +245,9 @@ export async function deleteEntityRows(db: Kysely<CatalogTables>, adapter: Diale
   for (const part of chunks(ids, 500)) await db.deleteFrom('catalog_entities').where('id', 'in', part).execute();
 }
 
-/** Code-unit order, nulls first: close enough to either database's index order for locality. */
-function compare(a: string | null, b: string | null): number {
-  if (a === b) return 0;
-  if (a === null) return -1;
-  if (b === null) return 1;
-  return a < b ? -1 : 1;
+/** Code-unit order: close enough to either database's index order for locality. */
+function compare(a: string, b: string): number {
+  return a === b ? 0 : a < b ? -1 : 1;
 }
 
 const MAX_SEARCH_VALUE = 200;

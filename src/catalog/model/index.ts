@@ -2,15 +2,13 @@
 // functions (no database, no HTTP). Everything outside src/catalog/model imports from here.
 export { DEFAULT_NAMESPACE, type Entity, type EntityLink, type EntityMetadata, type EntityRelation } from './entity.js';
 export { entityRefOf, parseEntityRef, stringifyEntityRef, type CompoundEntityRef, type EntityRefContext } from './entity-ref.js';
-export { createKindRegistry, type KindDefinition, type KindRegistry, type RelationField } from './kind-registry.js';
+export { createKindRegistry, type KindDefinition, type KindRegistry, type RelationField, type RelationTypeNames } from './kind-registry.js';
 export { BACKSTAGE_API_VERSIONS, KIND_DEFINITION_API_VERSION, KIND_DEFINITION_KIND, TEMPLATE_API_VERSION } from './built-in-kinds.js';
 export { kindDefinitionFromConfig, kindDefinitionFromEntity, type KindDefinitionSpec } from './kind-definition.js';
 export { validateEntity, type EntityFinding, type ValidationResult } from './validate-entity.js';
 export {
   relationsOf,
-  relationTypeNames,
   type EntityRelationEdge,
-  type RelationTypeNames,
   RELATION_API_CONSUMED_BY,
   RELATION_API_PROVIDED_BY,
   RELATION_CHILD_OF,

@@ -34,10 +34,24 @@ export interface KindDefinition {
   builtIn: boolean;
 }
 
+/** The stored types a `relations.<type>` key names, and the types of the edges stored back with them. */
+export interface RelationTypeNames {
+  /** As stored (`ownedBy`) for the key's lower-cased type (`ownedby`). */
+  types: string[];
+  /** Every `types` edge x → y is stored with one of these y → x (`ownerOf`). */
+  reverses: string[];
+}
+
 export interface KindRegistry {
   /** The definition of a kind, matched case-insensitively (`component` finds `Component`). */
   get(kind: string): KindDefinition | undefined;
   all(): KindDefinition[];
+  /**
+   * The relation types a lower-cased name stands for (filter keys are lower case; stored types
+   * are as the kinds name them), from every kind's relation fields: each gives its relation and
+   * reverse. Worked out once per registry; no types for a name no kind uses.
+   */
+  relationTypes(lowerType: string): RelationTypeNames;
 }
 
 /**
@@ -60,8 +74,28 @@ export function createKindRegistry(custom: KindDefinition[] = []): KindRegistry 
     byName.set(key, definition);
   }
   const all = [...byName.values()];
+  const relationTypes = relationTypesByName(all);
   return {
     get: (kind) => (typeof kind === 'string' ? byName.get(kind.toLowerCase()) : undefined),
     all: () => [...all],
+    relationTypes: (lowerType) => relationTypes.get(lowerType) ?? { types: [], reverses: [] },
   };
+}
+
+function relationTypesByName(kinds: KindDefinition[]): Map<string, RelationTypeNames> {
+  const byName = new Map<string, { types: Set<string>; reverses: Set<string> }>();
+  const add = (type: string, reverse: string) => {
+    const name = type.toLowerCase();
+    let entry = byName.get(name);
+    if (!entry) byName.set(name, (entry = { types: new Set(), reverses: new Set() }));
+    entry.types.add(type);
+    entry.reverses.add(reverse);
+  };
+  for (const kind of kinds) {
+    for (const field of kind.relationFields) {
+      add(field.relation, field.reverse);
+      add(field.reverse, field.relation);
+    }
+  }
+  return new Map([...byName].map(([name, { types, reverses }]) => [name, { types: [...types], reverses: [...reverses] }]));
 }

@@ -65,39 +65,6 @@ export function relationsOf(entity: Entity, registry: KindRegistry): EntityRelat
   return edges;
 }
 
-/** The stored types a `relations.<type>` key names, and the types of the edges stored back with them. */
-export interface RelationTypeNames {
-  /** As stored (`ownedBy`) for the key's lower-cased type (`ownedby`). */
-  types: string[];
-  /** Every `types` edge x → y is stored with one of these y → x (`ownerOf`). */
-  reverses: string[];
-}
-
-/**
- * Relation types by lower-cased name (filter keys are lower case; stored types are as the kinds
- * name them), from the relation fields of every kind: each field gives its relation and reverse.
- */
-export function relationTypeNames(registry: KindRegistry): (lowerType: string) => RelationTypeNames {
-  const byName = new Map<string, { types: Set<string>; reverses: Set<string> }>();
-  const add = (type: string, reverse: string) => {
-    const name = type.toLowerCase();
-    let entry = byName.get(name);
-    if (!entry) byName.set(name, (entry = { types: new Set(), reverses: new Set() }));
-    entry.types.add(type);
-    entry.reverses.add(reverse);
-  };
-  for (const kind of registry.all()) {
-    for (const field of kind.relationFields) {
-      add(field.relation, field.reverse);
-      add(field.reverse, field.relation);
-    }
-  }
-  return (lowerType) => {
-    const entry = byName.get(lowerType);
-    return { types: [...(entry?.types ?? [])], reverses: [...(entry?.reverses ?? [])] };
-  };
-}
-
 /** stringifyEntityRef's lower-casing, remembered: the kinds and namespaces of one entity's refs repeat. */
 function createLowerCaser(): (value: string) => string {
   const cache = new Map<string, string>();
