@@ -37,8 +37,17 @@ function templateDir(steps: unknown[], files: Record<string, string> = {}, extra
   return { file: path.join(dir, 'template.yaml'), entity, workspace };
 }
 
-async function run(t: { file: string; entity: TemplateEntity; workspace: string }, values: Record<string, unknown> = {}, options: { actions?: ScaffolderAction[]; secrets?: Record<string, string>; mask?: (s: string) => string } = {}) {
-  const log: Array<{ message: string; stepId?: string }> = [];
+async function run(
+  t: { file: string; entity: TemplateEntity; workspace: string },
+  values: Record<string, unknown> = {},
+  options: { actions?: ScaffolderAction[]; secrets?: Record<string, string>; mask?: (s: string) => string; logWriteMs?: number; log?: Array<{ message: string; stepId?: string }> } = {},
+) {
+  const log = options.log ?? [];
+  // A log write that takes time, as a database insert does.
+  const writeLog = async (message: string, stepId?: string) => {
+    if (options.logWriteMs) await new Promise((resolve) => setTimeout(resolve, options.logWriteMs));
+    log.push({ message, stepId });
+  };
   const output = await runTemplate({
     template: t.entity,
     locate: await locateTemplateInFile(t.file, t.entity),
@@ -52,7 +61,7 @@ async function run(t: { file: string; entity: TemplateEntity; workspace: string 
     signal: new AbortController().signal,
     actions: new Map((options.actions ?? baseActions).map((a) => [a.id, a])),
     mask: options.mask ?? ((s) => s),
-    observer: { log: (message, stepId) => void log.push({ message, stepId }), stepChanged: () => {} },
+    observer: { log: writeLog, stepChanged: () => {} },
   });
   return { output, log };
 }
@@ -296,5 +305,33 @@ describe('secrets', () => {
     const t = templateDir([{ id: 'log', action: 'debug:log', input: { message: 'token is ${{ secrets.token }}' } }]);
     const { log } = await run(t, {}, { secrets: { token: 'hunter2-secret' }, mask: (s) => s.replaceAll('hunter2-secret', '***') });
     expect(log.map((l) => l.message)).toContain('token is ***');
+  });
+});
+
+describe('action logs', () => {
+  // Actions call log without awaiting it; the task's completion must not overtake those writes.
+  const chatty: ScaffolderAction<{ fail?: boolean }> = {
+    id: 'acme:chatty',
+    description: 'logs twice without awaiting, then fails when asked',
+    supportsDryRun: false,
+    schema: { input: { type: 'object', properties: { fail: { type: 'boolean' } } } },
+    async handler(ctx) {
+      ctx.log('first');
+      ctx.log('second');
+      if (ctx.input.fail) throw new Error('gave up');
+    },
+  };
+
+  it('are written, in order, before the step ends', async () => {
+    const t = templateDir([{ id: 'talk', action: 'acme:chatty' }]);
+    const { log } = await run(t, {}, { actions: [chatty], logWriteMs: 20 });
+    expect(log.map((l) => l.message)).toEqual(['running acme:chatty', 'first', 'second']);
+  });
+
+  it('are written before a failing step reports its error', async () => {
+    const t = templateDir([{ id: 'talk', action: 'acme:chatty', input: { fail: true } }]);
+    const log: Array<{ message: string }> = [];
+    expect((await runError(t, {}, { actions: [chatty], logWriteMs: 20, log })).message).toMatch(/step talk \(acme:chatty\): gave up/);
+    expect(log.map((l) => l.message)).toEqual(['running acme:chatty', 'first', 'second']);
   });
 });

@@ -126,6 +126,12 @@ export async function runTemplate(options: RunTemplateOptions): Promise<Record<s
           iterations.splice(0, 1, ...(Array.isArray(each) ? each.map((value, i) => ({ key: String(i), value })) : Object.entries(each).map(([key, value]) => ({ key, value }))));
         }
         const output: Record<string, unknown> = {};
+        // An action's log calls are not awaited by the action: they are written in order, and the
+        // step ends only after they are (a task's completion is its last event).
+        let actionLogs = Promise.resolve();
+        const logFromAction = (message: string) => {
+          actionLogs = actionLogs.then(() => log(message, state.id));
+        };
         for (const iteration of iterations) {
           const iterationContext = iteration ? { ...context, each: iteration } : context;
           const inputLocate = (p: Array<string | number>) => locate([...stepPath, 'input', ...p]);
@@ -133,7 +139,8 @@ export async function runTemplate(options: RunTemplateOptions): Promise<Record<s
           validateInput(action, input, state.id, inputLocate);
           if (iteration) await log(`running ${action.id} for each.key ${iteration.key}`, state.id);
           else await log(`running ${action.id}`, state.id);
-          await action.handler({
+          // Run as a promise even when a plugin's handler throws or returns synchronously.
+          const handled = (async () => action.handler({
             input,
             workspacePath: options.workspacePath,
             templateInfo: options.templateInfo,
@@ -143,7 +150,7 @@ export async function runTemplate(options: RunTemplateOptions): Promise<Record<s
             stepId: state.id,
             isDryRun: options.isDryRun,
             signal: options.signal,
-            log: (message) => void log(message, state.id),
+            log: logFromAction,
             output: (name, value) => {
               if (iteration) output[name] = [...((output[name] as unknown[] | undefined) ?? []), value];
               else output[name] = value;
@@ -153,7 +160,13 @@ export async function runTemplate(options: RunTemplateOptions): Promise<Record<s
               temporaryDirectories.push(dir);
               return dir;
             },
+          }))();
+          // The step's own error comes first; a failed log write only when the action succeeded.
+          await handled.catch(async (error: unknown) => {
+            await actionLogs.catch(() => undefined);
+            throw error;
           });
+          await actionLogs;
         }
         context.steps[state.id] = { output };
         await finish('completed');
