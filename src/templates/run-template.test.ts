@@ -40,12 +40,13 @@ function templateDir(steps: unknown[], files: Record<string, string> = {}, extra
 async function run(
   t: { file: string; entity: TemplateEntity; workspace: string },
   values: Record<string, unknown> = {},
-  options: { actions?: ScaffolderAction[]; secrets?: Record<string, string>; mask?: (s: string) => string; logWriteMs?: number; log?: Array<{ message: string; stepId?: string }> } = {},
+  options: { actions?: ScaffolderAction[]; secrets?: Record<string, string>; mask?: (s: string) => string; logWriteMs?: number; failingLogWrite?: string; log?: Array<{ message: string; stepId?: string }> } = {},
 ) {
   const log = options.log ?? [];
   // A log write that takes time, as a database insert does.
   const writeLog = async (message: string, stepId?: string) => {
     if (options.logWriteMs) await new Promise((resolve) => setTimeout(resolve, options.logWriteMs));
+    if (message === options.failingLogWrite) throw new Error('the log store is unavailable');
     log.push({ message, stepId });
   };
   const output = await runTemplate({
@@ -333,5 +334,12 @@ describe('action logs', () => {
     const log: Array<{ message: string }> = [];
     expect((await runError(t, {}, { actions: [chatty], logWriteMs: 20, log })).message).toMatch(/step talk \(acme:chatty\): gave up/);
     expect(log.map((l) => l.message)).toEqual(['running acme:chatty', 'first', 'second']);
+  });
+
+  it('fail the step when one cannot be written, after the action ends and without ending the process', async () => {
+    const t = templateDir([{ id: 'talk', action: 'acme:chatty' }]);
+    const log: Array<{ message: string }> = [];
+    expect((await runError(t, {}, { actions: [chatty], logWriteMs: 20, failingLogWrite: 'first', log })).message).toMatch(/step talk \(acme:chatty\): the log store is unavailable/);
+    expect(log.map((l) => l.message)).toEqual(['running acme:chatty', 'second']);
   });
 });

@@ -127,10 +127,13 @@ export async function runTemplate(options: RunTemplateOptions): Promise<Record<s
         }
         const output: Record<string, unknown> = {};
         // An action's log calls are not awaited by the action: they are written in order, and the
-        // step ends only after they are (a task's completion is its last event).
+        // step ends only after they are (a task's completion is its last event). The chain never
+        // rejects (a rejection nothing awaits yet would end the process); a failed write fails the
+        // step once the action is done.
         let actionLogs = Promise.resolve();
+        let logError: { error: unknown } | undefined;
         const logFromAction = (message: string) => {
-          actionLogs = actionLogs.then(() => log(message, state.id));
+          actionLogs = actionLogs.then(() => log(message, state.id)).catch((error: unknown) => void (logError ??= { error }));
         };
         for (const iteration of iterations) {
           const iterationContext = iteration ? { ...context, each: iteration } : context;
@@ -139,34 +142,32 @@ export async function runTemplate(options: RunTemplateOptions): Promise<Record<s
           validateInput(action, input, state.id, inputLocate);
           if (iteration) await log(`running ${action.id} for each.key ${iteration.key}`, state.id);
           else await log(`running ${action.id}`, state.id);
-          // Run as a promise even when a plugin's handler throws or returns synchronously.
-          const handled = (async () => action.handler({
-            input,
-            workspacePath: options.workspacePath,
-            templateInfo: options.templateInfo,
-            user: options.user,
-            secrets: options.secrets,
-            taskId: options.taskId,
-            stepId: state.id,
-            isDryRun: options.isDryRun,
-            signal: options.signal,
-            log: logFromAction,
-            output: (name, value) => {
-              if (iteration) output[name] = [...((output[name] as unknown[] | undefined) ?? []), value];
-              else output[name] = value;
-            },
-            createTemporaryDirectory: async () => {
-              const dir = await mkdtemp(path.join(tmpdir(), 'plinth-step-'));
-              temporaryDirectories.push(dir);
-              return dir;
-            },
-          }))();
-          // The step's own error comes first; a failed log write only when the action succeeded.
-          await handled.catch(async (error: unknown) => {
-            await actionLogs.catch(() => undefined);
-            throw error;
-          });
-          await actionLogs;
+          try {
+            await action.handler({
+              input,
+              workspacePath: options.workspacePath,
+              templateInfo: options.templateInfo,
+              user: options.user,
+              secrets: options.secrets,
+              taskId: options.taskId,
+              stepId: state.id,
+              isDryRun: options.isDryRun,
+              signal: options.signal,
+              log: logFromAction,
+              output: (name, value) => {
+                if (iteration) output[name] = [...((output[name] as unknown[] | undefined) ?? []), value];
+                else output[name] = value;
+              },
+              createTemporaryDirectory: async () => {
+                const dir = await mkdtemp(path.join(tmpdir(), 'plinth-step-'));
+                temporaryDirectories.push(dir);
+                return dir;
+              },
+            });
+          } finally {
+            await actionLogs;
+          }
+          if (logError) throw logError.error;
         }
         context.steps[state.id] = { output };
         await finish('completed');
