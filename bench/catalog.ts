@@ -65,9 +65,10 @@ const REQUESTS = Number(process.env.CATALOG_BENCH_REQUESTS ?? 1000);
  * A route's first few thousand requests run while V8 still compiles the server's and this client's
  * code for it: by-name on a fresh server, client p99 per 500 requests fell from 5.8 ms to 1.0 ms
  * over the first 3 s (server p99 1.4 → 0.25 ms). The figures are of a warm server, as it is after
- * minutes of use: each case warms up for this long (at least 20 requests) first.
+ * minutes of use: each case warms up for this long (at least MIN_WARMUP_REQUESTS) first.
  */
 const WARMUP_S = Number(process.env.CATALOG_BENCH_WARMUP_S ?? 2);
+const MIN_WARMUP_REQUESTS = 20;
 const GENERATOR = process.env.CATALOG_BENCH_GENERATOR ?? '/work/shared/peers/backstage/gen.mjs';
 const DATA_ROOT = process.env.CATALOG_BENCH_DATA ?? path.join(tmpdir(), 'plinth-catalog-bench-data');
 const SERVER_NODE_OPTIONS = process.env.CATALOG_BENCH_NODE_OPTIONS;
@@ -365,7 +366,7 @@ async function measure(kind: DatabaseKind, n: number, report: Report): Promise<v
     const latencies = async () => {
       for (const c of cases) {
         const warmUntil = performance.now() + WARMUP_S * 1000;
-        for (let i = 0; i < 20 || performance.now() < warmUntil; i++) {
+        for (let i = 0; i < MIN_WARMUP_REQUESTS || performance.now() < warmUntil; i++) {
           await c.before?.(i);
           await get(c.url(i + 1000));
         }

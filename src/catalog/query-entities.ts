@@ -166,8 +166,13 @@ export async function queryEntities(db: Kysely<CatalogTables>, adapter: DialectA
     if (terms.length) q = q.where('e.id', 'in', sql<number>`(${adapter.fullTextMatchingIds(CATALOG_FULL_TEXT_TABLE, CATALOG_FULL_TEXT_COLUMNS, terms, columns, containedInColumns ? containing : undefined)})`);
     if (containing !== undefined && !containedInColumns) {
       const pattern = likeContaining(containing);
-      const searchFields = fields!.filter((field) => !relationTypesOfKey(field, relationTypes));
-      const relationTypesOfFields = fields!.flatMap((field) => relationTypesOfKey(field, relationTypes)?.types ?? []);
+      const searchFields: string[] = [];
+      const relationTypesOfFields: string[] = [];
+      for (const field of fields!) {
+        const relation = relationTypesOfKey(field, relationTypes);
+        if (relation) relationTypesOfFields.push(...relation.types);
+        else searchFields.push(field);
+      }
       q = q.where(({ exists, selectFrom, or }) => {
         const holders: Array<Expression<SqlBool>> = [];
         if (searchFields.length) {
