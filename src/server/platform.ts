@@ -83,7 +83,11 @@ export async function createPlatform(config: PlinthConfig, options: CreatePlatfo
     redact: (line) => masker.mask(line).replace(TOKEN_PATTERN, 'plinth_***'),
     destination: options.logDestination,
   });
-  const store = openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const store = openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onListenerError: (error, channel) => logger.error({ err: error, channel }, 'a signal listener failed'),
+  });
   try {
     await store.ping();
     if (options.migrate !== false) {

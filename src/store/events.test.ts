@@ -5,8 +5,12 @@ import { appendEvent, EVENTS_CHANNEL, readEvents } from './events.js';
 
 describe.each(testDatabases)('events on $name', (database) => {
   let t: TestStore;
+  let listenerFailures: Array<{ channel: string; message: string }>;
   beforeEach(async () => {
-    t = await createTestStore(database);
+    listenerFailures = [];
+    t = await createTestStore(database, undefined, {
+      onListenerError: (error, channel) => listenerFailures.push({ channel, message: (error as Error).message }),
+    });
   });
   afterEach(() => t.close());
 
@@ -27,6 +31,26 @@ describe.each(testDatabases)('events on $name', (database) => {
       await expect.poll(() => seen.some((seqs) => seqs.includes(seq)), { timeout: 5_000 }).toBe(true);
     } finally {
       stop();
+    }
+  });
+
+  it('keeps a listener that throws from failing the write that signalled or the listeners after it, and reports it', async () => {
+    const { store } = t;
+    const stopThrowing = await store.onNotification(EVENTS_CHANNEL, () => {
+      throw new Error('listener broke');
+    });
+    const woken: string[] = [];
+    const stopRecording = await store.onNotification(EVENTS_CHANNEL, (payload) => woken.push(payload));
+    try {
+      const inTransaction = await store.transaction((trx) => appendEvent(store, { type: 'test:happened', subject: 'test:x', actor: 'test' }, trx));
+      const outside = await appendEvent(store, { type: 'test:happened', subject: 'test:y', actor: 'test' });
+      expect((await readEvents(store, { types: ['test:happened'] })).map((e) => e.seq)).toEqual([inTransaction, outside]);
+      await expect.poll(() => woken.includes(String(inTransaction)) && woken.includes(String(outside)), { timeout: 5_000 }).toBe(true);
+      expect(listenerFailures.length).toBeGreaterThanOrEqual(2);
+      expect(listenerFailures.every((f) => f.channel === EVENTS_CHANNEL && f.message === 'listener broke')).toBe(true);
+    } finally {
+      stopThrowing();
+      stopRecording();
     }
   });
 });

@@ -40,6 +40,8 @@ export interface OpenStoreOptions {
   databaseUrl?: string;
   dataDir: string;
   maxConnections?: number;
+  /** Told of a signal listener that threw (default: a process warning); the sender and the other listeners go on. */
+  onListenerError?: (error: unknown, channel: string) => void;
 }
 
 export function openStore(options: OpenStoreOptions): Store {
@@ -53,6 +55,20 @@ export function openStore(options: OpenStoreOptions): Store {
   const { db, adapter } = opened;
   const signals = new EventEmitter();
   signals.setMaxListeners(0);
+  const reportListenerError =
+    options.onListenerError ?? ((error: unknown, channel: string) => process.emitWarning(`a listener on ${channel} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
+  // A signal only wakes: a listener that throws fails on its own, not the write that sent the
+  // signal (on SQLite, already committed by then), nor the listeners after it, nor the database
+  // client that delivered a notification from another process.
+  const wakeListeners = (channel: string, payload: string, fromOtherProcess = false) => {
+    for (const listener of signals.rawListeners(fromOtherProcess ? `remote:${channel}` : channel) as Array<(payload: string) => void>) {
+      try {
+        listener(payload);
+      } catch (error) {
+        reportListenerError(error, channel);
+      }
+    }
+  };
   // Notifications from other processes, re-emitted on `remote:<channel>`.
   const remote = new Map<string, Promise<() => Promise<void>>>();
   return {
@@ -61,13 +77,13 @@ export function openStore(options: OpenStoreOptions): Store {
     signals,
     async notify(target, channel, payload) {
       await adapter.notify(target, channel, payload);
-      adapter.afterWriteTransaction(() => signals.emit(channel, payload));
+      adapter.afterWriteTransaction(() => wakeListeners(channel, payload));
     },
     async onNotification(channel, fn) {
       const listener = (payload: unknown) => fn(String(payload));
       signals.on(channel, listener);
       if (adapter.supportsNotify) {
-        if (!remote.has(channel)) remote.set(channel, adapter.listen(channel, (payload) => signals.emit(`remote:${channel}`, payload)));
+        if (!remote.has(channel)) remote.set(channel, adapter.listen(channel, (payload) => wakeListeners(channel, payload, true)));
         await remote.get(channel);
         signals.on(`remote:${channel}`, listener);
       }

@@ -1,4 +1,4 @@
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore, type OpenStoreOptions, type Store } from '../../src/store/store.js';
 import { migrateToLatest, type PlinthMigration } from '../../src/store/migrate.js';
 import { storeMigrations } from '../../src/store/migrations.js';
 import type { TestDatabase } from './databases.js';
@@ -11,9 +11,13 @@ export interface TestStore {
 }
 
 /** A migrated store on a fresh database; close() destroys it and drops the database. */
-export async function createTestStore(database: TestDatabase, migrations: PlinthMigration[] = storeMigrations): Promise<TestStore> {
+export async function createTestStore(
+  database: TestDatabase,
+  migrations: PlinthMigration[] = storeMigrations,
+  options: Pick<OpenStoreOptions, 'onListenerError'> = {},
+): Promise<TestStore> {
   const created = await database.create();
-  const store = openStore({ databaseUrl: created.databaseUrl, dataDir: created.dataDir });
+  const store = openStore({ databaseUrl: created.databaseUrl, dataDir: created.dataDir, ...options });
   await migrateToLatest(store.db as never, store.adapter, migrations);
   return {
     store,
