@@ -42,7 +42,8 @@ export interface DialectAdapter {
    * Runs fn when what this process wrote so far is visible to its reads: on SQLite, whose reads
    * outside a transaction see the last commit, once the write transaction in progress (if any) has
    * ended; on PostgreSQL at once (a read there never waited for another connection's transaction;
-   * notify delivers again at commit).
+   * notify delivers again at commit). fn must not throw: it runs where the transaction's caller
+   * cannot tell its failure from the transaction's.
    */
   afterWriteTransaction(fn: () => void): void;
   /** Calls onNotify for every notification on channel until the returned function is called. */
