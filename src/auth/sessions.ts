@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
-import type { Actor, Role } from './actor.js';
+import type { Actor } from './actor.js';
 import { generateSecretValue, hashCredential } from './credentials.js';
 import type { AuthTables } from './tables.js';
 import { actorOfTokenRow } from './tokens.js';
-import { groupsOfUser } from './users.js';
+import { actorOfUser } from './users.js';
 
 export const SESSION_COOKIE = 'plinth_session';
 
@@ -31,10 +31,6 @@ export async function resolveSession(db: Kysely<AuthTables>, id: string): Promis
     const token = await db.selectFrom('api_tokens').selectAll().where('id', '=', session.token_id).executeTakeFirst();
     return token ? actorOfTokenRow(db, token) : undefined;
   }
-  if (session.user_id) {
-    const user = await db.selectFrom('users').selectAll().where('id', '=', session.user_id).executeTakeFirst();
-    if (!user || user.disabled_at !== null) return undefined;
-    return { type: 'user', id: user.id, ref: `user:${user.name}`, name: user.name, displayName: user.display_name ?? undefined, role: user.role as Role, groups: await groupsOfUser(db, user.id) };
-  }
+  if (session.user_id) return actorOfUser(db, session.user_id);
   return undefined;
 }

@@ -4,7 +4,7 @@ import { PlinthError } from '../core/errors.js';
 import { roleAtLeast, type Actor, type Role } from './actor.js';
 import { generateSecretValue, hashCredential, TOKEN_PREFIX } from './credentials.js';
 import type { AuthTables, DbApiTokenRow } from './tables.js';
-import { groupsOfUser } from './users.js';
+import { actorOfUser } from './users.js';
 
 export interface TokenView {
   id: string;
@@ -116,12 +116,6 @@ export async function actorOfTokenRow(db: Kysely<AuthTables>, row: DbApiTokenRow
   if (row.last_used_at === null || now - row.last_used_at > LAST_USED_PRECISION_MS) {
     await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', row.id).execute();
   }
-  if (row.user_id) {
-    const user = await db.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst();
-    if (!user || user.disabled_at !== null) return undefined;
-    // A user's token never exceeds the user's own role.
-    const role = roleAtLeast(user.role as Role, row.role as Role) ? (row.role as Role) : (user.role as Role);
-    return { type: 'user', id: user.id, ref: `user:${user.name}`, name: user.name, displayName: user.display_name ?? undefined, role, groups: await groupsOfUser(db, user.id), tokenId: row.id };
-  }
+  if (row.user_id) return actorOfUser(db, row.user_id, { id: row.id, role: row.role as Role });
   return { type: 'token', id: row.id, ref: `token:${row.name}`, name: row.name, role: row.role as Role, groups: [], tokenId: row.id };
 }
