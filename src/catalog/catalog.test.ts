@@ -89,6 +89,10 @@ describe.each(testDatabases)('catalog on $name', (database) => {
     expect(team.body.relations).toEqual(expect.arrayContaining([{ type: 'ownerOf', targetRef: 'component:default/payments' }, { type: 'ownerOf', targetRef: 'system:default/checkout' }]));
     const api = await call('GET', '/entities/by-name/API/Default/payments-api');
     expect(api.body.relations).toEqual(expect.arrayContaining([{ type: 'apiProvidedBy', targetRef: 'component:default/payments' }]));
+    // by-name reads an entity and its relations in one statement, by-uid and by-refs apart: the same entities either way.
+    expect((await call('GET', `/entities/by-uid/${payments.body.metadata.uid}`)).body).toEqual(payments.body);
+    const byRefs = await call('POST', '/entities/by-refs', { entityRefs: ['Group:default/team-a', 'component:default/payments'] });
+    expect(byRefs.body.items).toEqual([team.body, payments.body]);
   });
 
   it('filters like Backstage: AND within a filter, OR across filters, existence, relations, case-insensitive', async () => {

@@ -334,9 +334,17 @@ const ROW_COLUMNS = ['id', 'uid', 'ref', 'body', 'etag'] as const;
 
 export async function findEntityByRef(db: Kysely<CatalogTables>, ref: string): Promise<Entity | undefined> {
   const normalized = normalizeRef(ref);
-  // The relations are keyed by the ref too: both reads at once (two connections on PostgreSQL).
-  const [row, relations] = await Promise.all([db.selectFrom('catalog_entities').select(ROW_COLUMNS).where('ref', '=', normalized).executeTakeFirst(), relationsOf(db, [normalized])]);
-  return row ? toEntities([row], relations)[0] : undefined;
+  // The relations are keyed by the ref too: the entity's row, then its relations, in one statement
+  // (one round trip on one connection instead of two reads at once on two).
+  const { rows } = await sql<{ id: number | null; uid: string | null; body: string | null; etag: string | null; type: string | null; target_ref: string | null }>`
+    select 0 as part, id, uid, body, etag, null as type, null as target_ref from catalog_entities where ref = ${normalized}
+    union all
+    select 1, null, null, null, null, type, target_ref from catalog_relations where source_ref = ${normalized}
+    order by part, type, target_ref`.execute(db);
+  const row = rows[0];
+  if (!row?.body) return undefined;
+  const relations = rows.slice(1).map((r) => ({ type: r.type!, targetRef: r.target_ref! }));
+  return toEntities([{ id: Number(row.id), uid: row.uid!, ref: normalized, body: row.body, etag: row.etag! }], new Map([[normalized, relations]]))[0];
 }
 
 export async function findEntityByUid(db: Kysely<CatalogTables>, uid: string): Promise<Entity | undefined> {
