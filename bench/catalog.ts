@@ -77,6 +77,12 @@ const INGEST_TIMEOUT_MS = 3_600_000;
 const POLL_MS = 250;
 /** The server as `npm start` runs it: the built JavaScript, not the TypeScript through tsx's loader. */
 const BUILT_CLI = path.join(REPO_ROOT, 'dist', 'cli', 'run.js');
+let serverBuilt = false;
+/** Builds the server when stale, once per run: the check walks every source file. */
+function buildServerOnce(): void {
+  if (!serverBuilt) buildIfStale('dist/cli/run.js', ['src'], 'build:server');
+  serverBuilt = true;
+}
 
 const log = (message: string) => process.stderr.write(`  ${message}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -153,7 +159,7 @@ export async function startServer(kind: DatabaseKind, adminUrl = ADMIN_URL, sett
     if (created.code !== 0) throw new Error(`token create failed: ${created.stderr}`);
     const adminToken = created.stdout.trim();
     const nodeOptions = SERVER_NODE_OPTIONS ? SERVER_NODE_OPTIONS.split(/\s+/).filter(Boolean) : [];
-    buildIfStale('dist/cli/run.js', ['src'], 'build:server');
+    buildServerOnce();
     const child = spawn(process.execPath, [...nodeOptions, BUILT_CLI, 'serve', '--port', '0'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));

@@ -10,7 +10,7 @@ import { authDb, createGroup, createUser } from './users.js';
 describe.each(testDatabases)('who a credential stands for, on $name', (database) => {
   let t: TestStore;
   beforeEach(async () => {
-    t = await createTestStore(database, [...storeMigrations, ...authMigrations].sort((a, b) => a.name.localeCompare(b.name)));
+    t = await createTestStore(database, [...storeMigrations, ...authMigrations]);
   });
   afterEach(() => t.close());
 

@@ -13,7 +13,8 @@ export interface PlinthMigration {
 }
 
 /**
- * Brings the schema up to date. Safe when several processes start at once: on PostgreSQL
+ * Brings the schema up to date, running migrations in name order whatever the order given (Kysely's
+ * migrator sorts them). Safe when several processes start at once: on PostgreSQL
  * Kysely's migrator holds an advisory lock, on SQLite the file's write lock.
  */
 export async function migrateToLatest(db: Kysely<unknown>, adapter: DialectAdapter, migrations: PlinthMigration[]): Promise<string[]> {

@@ -57,11 +57,13 @@ export function openStore(options: OpenStoreOptions): Store {
   signals.setMaxListeners(0);
   const reportListenerError =
     options.onListenerError ?? ((error: unknown, channel: string) => process.emitWarning(`a listener on ${channel} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
+  // Notifications from other processes, re-emitted on `remote:<channel>` (`signals` on a channel hears this process's only).
+  const fromOtherProcesses = (channel: string) => `remote:${channel}`;
   // A signal only wakes: a listener that throws fails on its own, not the write that sent the
   // signal (on SQLite, already committed by then), nor the listeners after it, nor the database
   // client that delivered a notification from another process.
-  const wakeListeners = (channel: string, payload: string, fromOtherProcess = false) => {
-    for (const listener of signals.rawListeners(fromOtherProcess ? `remote:${channel}` : channel) as Array<(payload: string) => void>) {
+  const wakeListeners = (event: string, channel: string, payload: string) => {
+    for (const listener of signals.rawListeners(event) as Array<(payload: string) => void>) {
       try {
         listener(payload);
       } catch (error) {
@@ -69,7 +71,6 @@ export function openStore(options: OpenStoreOptions): Store {
       }
     }
   };
-  // Notifications from other processes, re-emitted on `remote:<channel>`.
   const remote = new Map<string, Promise<() => Promise<void>>>();
   return {
     db,
@@ -77,19 +78,19 @@ export function openStore(options: OpenStoreOptions): Store {
     signals,
     async notify(target, channel, payload) {
       await adapter.notify(target, channel, payload);
-      adapter.afterWriteTransaction(() => wakeListeners(channel, payload));
+      adapter.afterWriteTransaction(() => wakeListeners(channel, channel, payload));
     },
     async onNotification(channel, fn) {
       const listener = (payload: unknown) => fn(String(payload));
       signals.on(channel, listener);
       if (adapter.supportsNotify) {
-        if (!remote.has(channel)) remote.set(channel, adapter.listen(channel, (payload) => wakeListeners(channel, payload, true)));
+        if (!remote.has(channel)) remote.set(channel, adapter.listen(channel, (payload) => wakeListeners(fromOtherProcesses(channel), channel, payload)));
         await remote.get(channel);
-        signals.on(`remote:${channel}`, listener);
+        signals.on(fromOtherProcesses(channel), listener);
       }
       return () => {
         signals.off(channel, listener);
-        signals.off(`remote:${channel}`, listener);
+        signals.off(fromOtherProcesses(channel), listener);
       };
     },
     transaction: (fn) => adapter.writeTransaction(db, fn),
